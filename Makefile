@@ -1,0 +1,66 @@
+# Two commands do all set-up:  `make lab`  and  `make test`.
+# Everything runs from the project's own virtual environment in .venv (created on first use).
+
+SHELL := bash
+.SHELLFLAGS := -eo pipefail -c
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+JUPYTER_PORT ?= 8888
+# JupyterLab refuses to start as root (as in containers) unless told it may.
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
+LESSONS ?= $(sort $(wildcard lessons/*.py))
+
+.PHONY: setup lab test unit nbval notebooks lint format bench clean help
+.DEFAULT_GOAL := help
+
+help:
+	@echo "make lab        set up .venv if needed, then open JupyterLab on the lessons (JUPYTER_PORT=$(JUPYTER_PORT))"
+	@echo "make test       set up .venv if needed, then unit tests + pairing gate + strict nbval on every notebook"
+	@echo "make notebooks  rebuild notebooks/*.ipynb from lessons/*.py and execute them (LESSONS=... for a subset)"
+	@echo "make lint       ruff check + ruff format --check"
+	@echo "make bench      speed/memory benchmarks (prints tables of ratios; never part of make test)"
+
+# The venv is rebuilt only when requirements.txt or pyproject.toml change.
+$(STAMP): requirements.txt pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed; set PYTHON=/path/to/python3.11")'
+	@echo ">>> setting up $(VENV) (about a minute; torch is the CPU wheel pinned in requirements.txt)"
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet -r requirements.txt 2>&1 | { grep -v "is ignored: it is neither" || true; }
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	@touch $(STAMP)
+
+setup: $(STAMP)
+
+lab: setup
+	$(BIN)/jupyter lab --no-browser $(ROOT_FLAG) --ip=127.0.0.1 --port=$(JUPYTER_PORT) \
+		--ServerApp.root_dir="$(CURDIR)" \
+		--ServerApp.default_url=/lab/tree/notebooks/01_self_attention.ipynb
+
+# Unit tests, the lesson<->notebook pairing gate and strict nbval over every notebook, in one pytest run.
+test: setup
+	$(BIN)/python -m pytest --nbval --durations=0 --durations-min=0.5 -p no:cacheprovider tests notebooks
+
+unit: setup
+	$(BIN)/python -m pytest --durations=10 tests
+
+nbval: setup
+	$(BIN)/python -m pytest --nbval --durations=0 -p no:cacheprovider notebooks
+
+notebooks: setup
+	$(BIN)/python tools/execute_notebooks.py $(LESSONS)
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: setup
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: setup
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

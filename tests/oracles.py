@@ -1,0 +1,56 @@
+"""Independent references and tolerance helpers shared by every test file.
+
+The oracles are deliberately written differently from tutor_lib (torch, masked_fill, a dense mask built
+with arange broadcasting) so that a shared bug cannot hide.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+F64_TOL = 1e-10
+
+
+def dense_reference(q, k, v, mask=None, *, causal=False, scale=None) -> np.ndarray:
+    """softmax(q kᵀ·scale + (-inf where not allowed)) v in float64 torch; fully masked rows → 0.
+
+    Causal is bottom-right: key j allowed for query i iff j <= i + n_k - n_q.
+    """
+    q, k, v = (torch.as_tensor(np.asarray(a), dtype=torch.float64) for a in (q, k, v))
+    n_q, n_k = q.shape[-2], k.shape[-2]
+    scale = q.shape[-1] ** -0.5 if scale is None else scale
+    scores = torch.matmul(q, k.transpose(-1, -2)) * scale
+    allowed = torch.ones(scores.shape, dtype=torch.bool)
+    if mask is not None:
+        allowed = allowed & torch.as_tensor(np.asarray(mask, dtype=bool))
+    if causal:
+        rows = torch.arange(n_q).unsqueeze(-1) + (n_k - n_q)
+        allowed = allowed & (torch.arange(n_k).unsqueeze(0) <= rows)
+    scores = scores.masked_fill(~allowed, float("-inf"))
+    weights = torch.softmax(scores, dim=-1).nan_to_num(0.0)  # all -inf row → NaN → 0
+    return torch.matmul(weights, v).numpy()
+
+
+def sdpa_reference(q, k, v, mask=None, *, scale=None) -> np.ndarray:
+    """torch.nn.functional.scaled_dot_product_attention in float64 (the production kernel)."""
+    q, k, v = (torch.as_tensor(np.asarray(a), dtype=torch.float64) for a in (q, k, v))
+    m = None if mask is None else torch.as_tensor(np.asarray(mask, dtype=bool))
+    return F.scaled_dot_product_attention(q, k, v, attn_mask=m, scale=scale).numpy()
+
+
+def assert_close_f64(actual, expected, tol: float = F64_TOL) -> None:
+    """Max-abs agreement for float64 results (exact algorithms should agree to ~1e-15)."""
+    actual, expected = np.asarray(actual), np.asarray(expected)
+    assert actual.shape == expected.shape, f"shape {actual.shape} != {expected.shape}"
+    assert not np.isnan(actual).any(), "result contains NaN"
+    err = float(np.max(np.abs(actual - expected))) if actual.size else 0.0
+    assert err <= tol, f"max abs error {err:.3g} > {tol:.1g}"
+
+
+def arange_mask(n_q: int, n_k: int, rule) -> np.ndarray:
+    """A dense boolean mask from a rule on broadcast index grids: ``rule(i, j) -> bool array``."""
+    i = np.arange(n_q)[:, None]
+    j = np.arange(n_k)[None, :]
+    return np.broadcast_to(rule(i, j), (n_q, n_k)).copy()

@@ -1,0 +1,165 @@
+"""Scaled dot-product attention in plain numpy: the readable reference every other module is tested against.
+
+Conventions (shared by the whole library):
+
+* shapes ``q (..., n_q, d_k)``, ``k (..., n_k, d_k)``, ``v (..., n_k, d_v)``; leading dims broadcast;
+* masks are boolean, broadcastable to ``(..., n_q, n_k)``, **True = may attend** (as SDPA's ``attn_mask``);
+* causal is **bottom-right aligned**: query ``i`` sits at position ``i + n_k - n_q``, so one decoding
+  step (``n_q = 1``) sees every key. ``torch.nn.functional.scaled_dot_product_attention(is_causal=True)``
+  is top-left aligned instead; the two agree only when ``n_q == n_k``;
+* a query with no allowed key gets weights 0 and output 0, never NaN;
+* default scale ``1 / sqrt(d_k)``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tutor_lib._validate import as_bool_mask, as_float_array, check_int, check_positive_float
+
+__all__ = [
+    "softmax",
+    "causal_mask",
+    "attention",
+    "split_heads",
+    "merge_heads",
+    "multi_head_attention",
+]
+
+
+def softmax(x, axis: int = -1) -> np.ndarray:
+    """Numerically stable softmax along ``axis``.
+
+    softmax(x)_j = exp(x_j - max(x)) / sum_l exp(x_l - max(x)).
+    Subtracting the row max changes nothing mathematically but keeps every exp() <= 1, so large logits
+    cannot overflow. ``-inf`` entries (masked keys) get probability 0; a row that is all ``-inf`` gets
+    all zeros instead of NaN.
+    """
+    x = as_float_array(x, "x")
+    if np.isnan(x).any() or np.isposinf(x).any():
+        raise ValueError("x must not contain NaN or +inf (use -inf for masked entries)")
+    m = np.max(x, axis=axis, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0.0)  # all -inf row: exp(-inf - 0) = 0 below, no NaN
+    e = np.exp(x - m)
+    total = e.sum(axis=axis, keepdims=True)
+    return np.divide(e, total, out=np.zeros_like(e), where=total > 0)
+
+
+def causal_mask(n_q: int, n_k: int | None = None) -> np.ndarray:
+    """Bottom-right aligned causal mask ``(n_q, n_k)``: key ``j`` allowed iff ``j <= i + n_k - n_q``.
+
+    With ``n_k = None`` it is the square ``(n_q, n_q)`` lower-triangular mask.
+    """
+    n_q = check_int(n_q, "n_q", minimum=1)
+    n_k = n_q if n_k is None else check_int(n_k, "n_k", minimum=1)
+    i = np.arange(n_q)[:, None]  # (n_q, 1) query index
+    j = np.arange(n_k)[None, :]  # (1, n_k) key index
+    return j <= i + (n_k - n_q)
+
+
+def _check_qkv(q, k, v) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    q = as_float_array(q, "q", min_ndim=2)
+    k = as_float_array(k, "k", min_ndim=2)
+    v = as_float_array(v, "v", min_ndim=2)
+    if q.shape[-1] != k.shape[-1]:
+        raise ValueError(
+            f"q and k must share the last dim d_k, got q {q.shape} and k {k.shape}"
+        )
+    if k.shape[-2] != v.shape[-2]:
+        raise ValueError(
+            f"k and v must have the same number of keys n_k (dim -2), got k {k.shape} and v {v.shape}"
+        )
+    for name, arr in (("q", q), ("k", k), ("v", v)):
+        if 0 in arr.shape[-2:]:
+            raise ValueError(f"{name} must have n >= 1 and d >= 1, got shape {arr.shape}")
+    try:
+        np.broadcast_shapes(q.shape[:-2], k.shape[:-2], v.shape[:-2])
+    except ValueError:
+        raise ValueError(
+            f"leading (batch/head) dims of q {q.shape}, k {k.shape}, v {v.shape} must match"
+        ) from None
+    return q, k, v
+
+
+def attention(
+    q,
+    k,
+    v,
+    mask=None,
+    *,
+    causal: bool = False,
+    scale: float | None = None,
+    return_weights: bool = False,
+):
+    """Attention(Q, K, V) = softmax(Q Kᵀ · scale, masked) V.
+
+    q: (..., n_q, d_k), k: (..., n_k, d_k), v: (..., n_k, d_v) → out (..., n_q, d_v).
+    mask: boolean, broadcastable to (..., n_q, n_k), True = may attend. ``causal=True`` adds the
+    bottom-right causal mask (combined with ``mask`` by AND). ``scale`` defaults to 1/sqrt(d_k).
+    With ``return_weights=True`` also returns the weights (..., n_q, n_k); rows sum to 1, or to 0 when a
+    query may attend to no key (its output is then 0).
+    """
+    q, k, v = _check_qkv(q, k, v)
+    n_q, d_k = q.shape[-2:]
+    n_k = k.shape[-2]
+    scale = 1.0 / np.sqrt(d_k) if scale is None else check_positive_float(scale, "scale")
+    # S = Q Kᵀ · scale                                             (..., n_q, n_k)
+    scores = (q @ np.swapaxes(k, -1, -2)) * scale
+    allowed = None
+    if mask is not None:
+        allowed = as_bool_mask(mask)
+        try:
+            np.broadcast_shapes(allowed.shape, scores.shape)
+        except ValueError:
+            raise ValueError(
+                f"mask of shape {allowed.shape} does not broadcast to the scores "
+                f"(..., n_q, n_k) = {scores.shape}"
+            ) from None
+    if causal:
+        c = causal_mask(n_q, n_k)
+        allowed = c if allowed is None else allowed & c
+    if allowed is not None:
+        scores = np.where(allowed, scores, -np.inf)
+    # P = softmax(S) row by row; fully masked rows are all 0
+    weights = softmax(scores, axis=-1)
+    # O = P V                                                      (..., n_q, d_v)
+    out = weights @ v
+    return (out, weights) if return_weights else out
+
+
+def split_heads(x, num_heads: int) -> np.ndarray:
+    """(..., n, d) → (..., num_heads, n, d // num_heads): head h gets columns h·d_h … (h+1)·d_h - 1."""
+    x = as_float_array(x, "x", min_ndim=2)
+    num_heads = check_int(num_heads, "num_heads", minimum=1)
+    *lead, n, d = x.shape
+    if d % num_heads:
+        raise ValueError(f"the last dim of x ({d}) must be divisible by num_heads ({num_heads})")
+    x = x.reshape(*lead, n, num_heads, d // num_heads)  # (..., n, h, d_h)
+    return np.swapaxes(x, -3, -2)  # (..., h, n, d_h)
+
+
+def merge_heads(x) -> np.ndarray:
+    """(..., num_heads, n, d_h) → (..., n, num_heads · d_h); the inverse of :func:`split_heads`."""
+    x = as_float_array(x, "x", min_ndim=3)
+    *lead, h, n, d_h = x.shape
+    x = np.swapaxes(x, -3, -2)  # (..., n, h, d_h)
+    return x.reshape(*lead, n, h * d_h)  # (..., n, d)
+
+
+def multi_head_attention(x, w_q, w_k, w_v, w_o, num_heads: int, *, mask=None, causal: bool = False):
+    """Multi-head self-attention: concat_h(attention(X W_q^h, X W_k^h, X W_v^h)) W_o.
+
+    x: (..., n, d_model); each weight (d_model, d_model), applied as ``x @ w``. ``mask`` is broadcast
+    over heads: give (n, n), (..., 1, n, n) or (..., num_heads, n, n).
+    """
+    x = as_float_array(x, "x", min_ndim=2)
+    d_model = x.shape[-1]
+    for name, w in (("w_q", w_q), ("w_k", w_k), ("w_v", w_v), ("w_o", w_o)):
+        if np.shape(w) != (d_model, d_model):
+            raise ValueError(f"{name} must have shape (d_model, d_model) = {(d_model, d_model)}, "
+                             f"got {np.shape(w)}")
+    q = split_heads(x @ as_float_array(w_q, "w_q"), num_heads)  # (..., h, n, d_h)
+    k = split_heads(x @ as_float_array(w_k, "w_k"), num_heads)
+    v = split_heads(x @ as_float_array(w_v, "w_v"), num_heads)
+    heads = attention(q, k, v, mask, causal=causal)  # (..., h, n, d_h)
+    return merge_heads(heads) @ as_float_array(w_o, "w_o")  # (..., n, d_model)

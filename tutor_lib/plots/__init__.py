@@ -1,0 +1,9 @@
+"""Matplotlib helpers (OO API). Each returns the Axes it drew on (its Figure is ``ax.figure``).
+
+With ``ax=None`` a new pyplot figure is made, so in a notebook the plot shows on its own; widgets pass
+an Axes of a standalone ``matplotlib.figure.Figure`` instead and never touch pyplot.
+"""
+
+from tutor_lib.plots.attention import plot_attention, plot_mask
+
+__all__ = ["plot_attention", "plot_mask"]

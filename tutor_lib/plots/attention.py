@@ -1,0 +1,90 @@
+"""Heatmaps of attention weights and masks: rows = queries (top to bottom), columns = keys."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from tutor_lib.plots._axes import new_axes
+
+__all__ = ["plot_attention", "plot_mask"]
+
+
+def _check_matrix(x, name: str) -> np.ndarray:
+    arr = np.asarray(x)
+    if arr.ndim != 2:
+        raise ValueError(f"{name} must be a 2-D (n_q, n_k) matrix, got shape {arr.shape}")
+    return arr
+
+
+def _label_axes(ax, n_q: int, n_k: int, tokens: Sequence[str] | None, query_tokens=None) -> None:
+    ax.set_xlabel("key j")
+    ax.set_ylabel("query i")
+    if tokens is not None:
+        query_tokens = tokens[-n_q:] if query_tokens is None else query_tokens
+        ax.set_xticks(range(n_k), labels=list(tokens), rotation=90)
+        ax.set_yticks(range(n_q), labels=list(query_tokens))
+    elif max(n_q, n_k) <= 16:
+        ax.set_xticks(range(n_k))
+        ax.set_yticks(range(n_q))
+
+
+def plot_attention(
+    weights,
+    *,
+    ax=None,
+    title: str | None = None,
+    tokens: Sequence[str] | None = None,
+    annotate: bool | None = None,
+    colorbar: bool = True,
+):
+    """Heatmap of attention weights ``(n_q, n_k)``: row i = query i (top to bottom), column j = key j.
+
+    The colour scale is fixed to 0..1 (weights are probabilities). ``annotate`` writes each weight in
+    its cell (default: when the matrix is at most 8×8). ``tokens`` labels the keys (and the last n_q of
+    them label the queries). Returns the Axes.
+    """
+    w = _check_matrix(weights, "weights").astype(float)
+    if np.isnan(w).any() or w.min() < -1e-9 or w.max() > 1 + 1e-9:
+        raise ValueError("weights must lie in [0, 1] (did you pass scores instead of softmax output?)")
+    n_q, n_k = w.shape
+    ax = new_axes(ax, (3.2, 3.0))
+    image = ax.imshow(w, cmap="viridis", vmin=0.0, vmax=1.0, origin="upper", aspect="auto",
+                      interpolation="nearest")
+    _label_axes(ax, n_q, n_k, tokens)
+    if annotate is None:
+        annotate = max(n_q, n_k) <= 8
+    if annotate:
+        for i in range(n_q):
+            for j in range(n_k):
+                colour = "black" if w[i, j] > 0.6 else "white"
+                ax.text(j, i, f"{w[i, j]:.2f}", ha="center", va="center", fontsize=7, color=colour)
+    if colorbar:
+        ax.figure.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label="weight")
+    if title:
+        ax.set_title(title, fontsize=10)
+    return ax
+
+
+def plot_mask(mask, *, ax=None, title: str | None = None, tokens: Sequence[str] | None = None):
+    """Boolean mask ``(n_q, n_k)`` as a two-colour grid: dark = may attend (True), light = masked.
+
+    Rows = queries (top to bottom), columns = keys, like :func:`plot_attention`. Returns the Axes.
+    """
+    m = _check_matrix(mask, "mask")
+    if m.dtype != bool:
+        raise TypeError(f"mask must be boolean (True = may attend), got dtype {m.dtype}")
+    n_q, n_k = m.shape
+    ax = new_axes(ax, (3.0, 3.0))
+    ax.imshow(m, cmap="Blues", vmin=0, vmax=1.25, origin="upper", aspect="auto",
+              interpolation="nearest")
+    _label_axes(ax, n_q, n_k, tokens)
+    if max(n_q, n_k) <= 32:  # grid lines between cells help counting
+        ax.set_xticks(np.arange(-0.5, n_k), minor=True)
+        ax.set_yticks(np.arange(-0.5, n_q), minor=True)
+        ax.grid(which="minor", color="white", linewidth=0.5)
+        ax.tick_params(which="minor", length=0)
+    if title:
+        ax.set_title(title, fontsize=10)
+    return ax

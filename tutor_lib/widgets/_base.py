@@ -1,0 +1,44 @@
+"""Shared plumbing for the explorers: figures rendered to PNG bytes for an ``ipywidgets.Image``.
+
+Pattern (every explorer follows it, so tests and the browser check can drive them the same way):
+controls (sliders, dropdowns, toggles) → a pure ``tutor_lib`` function → data kept on the widget
+object → a PNG drawn with matplotlib's OO API (no pyplot, no Output widget) + one HTML line.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+
+import ipywidgets as widgets
+from matplotlib.figure import Figure
+
+IMAGE_LAYOUT = {"width": "auto", "max_width": "720px"}
+
+
+def new_figure(width: float, height: float) -> Figure:
+    """A standalone Figure (not registered with pyplot, so it never shows up twice in a notebook)."""
+    return Figure(figsize=(width, height), dpi=80, layout="constrained")
+
+
+def png_bytes(fig: Figure) -> bytes:
+    """Render ``fig`` to PNG bytes, byte-identical for identical input (no timestamp or version)."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", metadata={"Software": None})
+    return buf.getvalue()
+
+
+def note_html(text: str, *, warning: str | None = None) -> str:
+    """The one-line summary under a plot, with an optional visible note (e.g. a clamped slider)."""
+    body = f"<span style='font-family:monospace'>{text}</span>"
+    if warning:
+        body += f"<br><span style='color:#b35900'>⚠ {html.escape(warning)}</span>"
+    return body
+
+
+def image_widget() -> widgets.Image:
+    return widgets.Image(format="png", layout=widgets.Layout(**IMAGE_LAYOUT))
+
+
+def slider_style() -> dict:
+    return {"description_width": "110px"}

@@ -1,0 +1,96 @@
+"""``attention_explorer()``: how length, d_k, the scale and causality shape the attention weights."""
+
+from __future__ import annotations
+
+import ipywidgets as widgets
+import numpy as np
+
+from tutor_lib.attention import attention, causal_mask
+from tutor_lib.plots.attention import plot_attention
+from tutor_lib.widgets._base import image_widget, new_figure, note_html, png_bytes, slider_style
+
+__all__ = ["AttentionExplorer", "attention_explorer", "attention_weights_demo", "row_stats"]
+
+D_K_CHOICES = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
+
+
+def attention_weights_demo(
+    n: int, d_k: int, *, multiplier: float = 1.0, sqrt_scaling: bool = True, causal: bool = False,
+    seed: int = 0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Random q, k ~ N(0, 1) of shape (n, d_k) → (scaled scores, weights), both (n, n).
+
+    scale = multiplier / sqrt(d_k) when ``sqrt_scaling`` else ``multiplier``.
+    """
+    rng = np.random.default_rng(seed)
+    q = rng.standard_normal((n, d_k))
+    k = rng.standard_normal((n, d_k))
+    scale = multiplier / np.sqrt(d_k) if sqrt_scaling else multiplier
+    _, weights = attention(q, k, k, causal=causal, scale=scale, return_weights=True)
+    return (q @ k.T) * scale, weights
+
+
+def row_stats(weights: np.ndarray) -> dict[str, float]:
+    """Mean row entropy (bits), its maximum possible value, and the mean of each row's largest weight."""
+    allowed = (weights > 0).sum(axis=-1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        logs = np.where(weights > 0, np.log2(np.where(weights > 0, weights, 1.0)), 0.0)
+    entropy = -(weights * logs).sum(axis=-1)
+    return {
+        "entropy_bits": float(entropy.mean()),
+        "max_entropy_bits": float(np.log2(np.maximum(allowed, 1)).mean()),
+        "max_weight": float(weights.max(axis=-1).mean()),
+    }
+
+
+class AttentionExplorer(widgets.VBox):
+    """Sliders → random q, k → attention weights heatmap + entropy line.
+
+    Current data: ``.scores`` and ``.weights`` (n, n) and ``.stats`` (see :func:`row_stats`).
+    """
+
+    def __init__(self, n: int = 8, d_k: int = 64, multiplier: float = 1.0, causal: bool = False,
+                 seed: int = 0):
+        style = slider_style()
+        self.n_slider = widgets.IntSlider(value=n, min=1, max=24, description="length n",
+                                          style=style)
+        self.d_k_slider = widgets.SelectionSlider(options=D_K_CHOICES, value=d_k,
+                                                  description="d_k", style=style)
+        self.multiplier_slider = widgets.FloatLogSlider(
+            value=multiplier, base=2, min=-4, max=4, step=0.5, description="scale ×", style=style)
+        self.sqrt_toggle = widgets.Checkbox(value=True, description="divide by √d_k")
+        self.causal_toggle = widgets.Checkbox(value=causal, description="causal")
+        self.seed_slider = widgets.IntSlider(value=seed, min=0, max=20, description="seed",
+                                             style=style)
+        self.image = image_widget()
+        self.info = widgets.HTML()
+        controls = [self.n_slider, self.d_k_slider, self.multiplier_slider, self.seed_slider,
+                    widgets.HBox([self.sqrt_toggle, self.causal_toggle])]
+        super().__init__([widgets.HBox([widgets.VBox(controls), self.image]), self.info])
+        for control in (*controls[:4], self.sqrt_toggle, self.causal_toggle):
+            control.observe(self._update, names="value")
+        self._update()
+
+    def _update(self, _change=None) -> None:
+        d_k = self.d_k_slider.value
+        self.scores, self.weights = attention_weights_demo(
+            self.n_slider.value, d_k, multiplier=self.multiplier_slider.value,
+            sqrt_scaling=self.sqrt_toggle.value, causal=self.causal_toggle.value,
+            seed=self.seed_slider.value)
+        self.stats = row_stats(self.weights)
+        fig = new_figure(3.6, 3.1)
+        scale = "1/√d_k" if self.sqrt_toggle.value else "1"
+        title = f"d_k={d_k}, scale={self.multiplier_slider.value:g}·{scale}"
+        plot_attention(self.weights, ax=fig.add_subplot(), title=title, annotate=False)
+        self.image.value = png_bytes(fig)
+        n = self.n_slider.value
+        visible = self.scores[causal_mask(n)] if self.causal_toggle.value else self.scores
+        self.info.value = note_html(
+            f"std of scaled scores {visible.std():.2f} · mean row entropy "
+            f"{self.stats['entropy_bits']:.2f} of {self.stats['max_entropy_bits']:.2f} bits possible"
+            f" · mean max weight {self.stats['max_weight']:.2f}")
+
+
+def attention_explorer(**kwargs) -> AttentionExplorer:
+    """Build the explorer (keyword arguments set the starting values: n, d_k, multiplier, causal, seed)."""
+    return AttentionExplorer(**kwargs)
