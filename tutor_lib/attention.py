@@ -102,7 +102,8 @@ def attention(
     q, k, v = _check_qkv(q, k, v)
     n_q, d_k = q.shape[-2:]
     n_k = k.shape[-2]
-    scale = 1.0 / np.sqrt(d_k) if scale is None else check_positive_float(scale, "scale")
+    # a Python float (not np.float64) so float32 inputs stay float32 under NumPy 2 promotion
+    scale = d_k**-0.5 if scale is None else check_positive_float(scale, "scale")
     # S = Q Kᵀ · scale                                             (..., n_q, n_k)
     scores = (q @ np.swapaxes(k, -1, -2)) * scale
     allowed = None
