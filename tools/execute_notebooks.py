@@ -44,12 +44,28 @@ def build(py: Path, timeout: int) -> tuple[Path, float]:
     seconds = time.perf_counter() - start
     nb.metadata = {"kernelspec": dict(KERNELSPEC), "language_info": dict(LANGUAGE_INFO)}
     for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
         cell.metadata.pop("execution", None)
         for output in cell.get("outputs", []):
             # Model ids are random and no widget state is stored, so drop the view; the text repr stays.
             output.get("data", {}).pop(WIDGET_MIME, None)
+        cell.outputs = _merge_streams(cell.get("outputs", []))
     nbformat.write(nb, out)
     return out, seconds
+
+
+def _merge_streams(outputs: list) -> list:
+    """Join consecutive stdout (or stderr) chunks: how prints are split into messages depends on timing."""
+    merged: list = []
+    for output in outputs:
+        previous = merged[-1] if merged else None
+        if (output.get("output_type") == "stream" and previous is not None
+                and previous.get("output_type") == "stream" and previous["name"] == output["name"]):
+            previous["text"] += output["text"]
+        else:
+            merged.append(output)
+    return merged
 
 
 def main(argv: list[str] | None = None) -> int:
