@@ -1,0 +1,296 @@
+"""Structured sparse attention masks (numpy): which keys each query may see, and what that buys.
+
+Every factory returns a boolean ``(n, n)`` self-attention mask, **True = may attend** (as SDPA's
+``attn_mask``); row ``i`` is query ``i``, column ``j`` is key ``j``. Masks combine with ``|`` (a
+query may use either pattern, e.g. Longformer = window | global) and ``&`` (both rules must hold,
+e.g. a causal window = window & causal).
+
+Analysis helpers:
+
+* :func:`density` — fraction of allowed query-key pairs;
+* :func:`receptive_field` — which inputs reach each position through L stacked layers (with
+  residual connections);
+* :func:`tile_mask`, :func:`tile_sparsity`, :func:`tile_savings` — the mask seen by a kernel that
+  works in ``block × block`` tiles: only tiles that are *entirely* False can be skipped.
+
+Offsets are ``j - i`` (key minus query): negative = the past, positive = the future.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Sequence
+
+import numpy as np
+
+from tutor_lib import attention as _attention
+from tutor_lib._validate import as_bool_mask, check_int
+
+__all__ = [
+    "causal_mask",
+    "local_mask",
+    "dilated_mask",
+    "block_mask",
+    "strided_mask",
+    "fixed_mask",
+    "global_mask",
+    "random_mask",
+    "block_random_mask",
+    "density",
+    "keys_per_query",
+    "receptive_field",
+    "compose_layers",
+    "tile_mask",
+    "tile_sparsity",
+    "tile_savings",
+]
+
+
+def _grid(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Query index column ``i`` (n, 1) and key index row ``j`` (1, n)."""
+    i = np.arange(n)[:, None]  # (n, 1)
+    j = np.arange(n)[None, :]  # (1, n)
+    return i, j
+
+
+def causal_mask(n: int) -> np.ndarray:
+    """Decoder (GPT) mask ``(n, n)``: key ``j`` allowed iff ``j <= i``.
+
+    The square case of :func:`tutor_lib.attention.causal_mask` (bottom-right aligned).
+    """
+    n = check_int(n, "n", minimum=1)
+    return _attention.causal_mask(n)
+
+
+def local_mask(n: int, left: int, right: int) -> np.ndarray:
+    """Sliding window ``(n, n)``: key ``j`` allowed iff ``-left <= j - i <= right`` (edges clipped).
+
+    Each query away from the edges sees ``left + right + 1`` keys (itself included).
+
+    * **Longformer** (Beltagy et al. 2020), bidirectional: ``left = right = w // 2``, i.e.
+      ``w + 1`` keys; ``allenai/longformer-base-4096`` uses w = 512.
+    * **Mistral 7B** (Jiang et al. 2023), causal sliding window: ``right = 0``; the paper's
+      "positions i - W … i" is ``left = W`` (W + 1 keys, W = 4096). Codebases that write
+      ``q - k < W`` mean ``left = W - 1`` (W keys). Off-by-one conventions differ; this function
+      states its own.
+    """
+    n = check_int(n, "n", minimum=1)
+    left = check_int(left, "left", minimum=0)
+    right = check_int(right, "right", minimum=0)
+    i, j = _grid(n)
+    return (j - i >= -left) & (j - i <= right)
+
+
+def dilated_mask(n: int, left: int, right: int, dilation: int) -> np.ndarray:
+    """Dilated sliding window ``(n, n)``: offsets ``j - i`` that are multiples of ``dilation`` in
+    ``[-left·dilation, right·dilation]``; ``left + right + 1`` keys away from the edges.
+
+    **Longformer**'s dilated window (a few heads in upper layers): same number of keys as the plain
+    window, ``dilation`` times the reach. ``dilation = 1`` is :func:`local_mask`.
+    """
+    n = check_int(n, "n", minimum=1)
+    left = check_int(left, "left", minimum=0)
+    right = check_int(right, "right", minimum=0)
+    dilation = check_int(dilation, "dilation", minimum=1)
+    i, j = _grid(n)
+    offset = j - i
+    in_reach = (offset >= -left * dilation) & (offset <= right * dilation)
+    return in_reach & (offset % dilation == 0)
+
+
+def block_mask(n: int, block: int) -> np.ndarray:
+    """Block-diagonal (chunked) mask ``(n, n)``: ``i`` and ``j`` share a chunk of ``block`` tokens.
+
+    **Liu et al. 2018** ("Generating Wikipedia…") local attention in chunks of 256; also what plain
+    sequence chunking computes. The last block is shorter when ``block`` does not divide ``n``.
+    """
+    n = check_int(n, "n", minimum=1)
+    block = check_int(block, "block", minimum=1)
+    i, j = _grid(n)
+    return i // block == j // block
+
+
+def strided_mask(n: int, stride: int, causal: bool = True) -> np.ndarray:
+    """Sparse Transformer's **strided** head ``(n, n)``: ``(i - j) % stride == 0`` (and ``j <= i``).
+
+    **Child et al. 2019**, A(2) = {j <= i : (i - j) mod l = 0}: parallel *stripes* every
+    ``stride`` positions, **not** a band (the band is the other head,
+    ``local_mask(n, stride - 1, 0)``). Together the two heads reach every earlier token in two
+    layers with O(n·√n) work when stride ≈ √n.
+    """
+    n = check_int(n, "n", minimum=1)
+    stride = check_int(stride, "stride", minimum=1)
+    i, j = _grid(n)
+    mask = (i - j) % stride == 0
+    return mask & (j <= i) if causal else mask
+
+
+def fixed_mask(n: int, stride: int, summary: int = 1, causal: bool = True) -> np.ndarray:
+    """Sparse Transformer's **fixed** pattern ``(n, n)``: the union of its two heads.
+
+    **Child et al. 2019**: A(1) = same block, ``j // stride == i // stride``; A(2) = the "summary"
+    columns ``j % stride >= stride - summary`` (the last ``summary`` tokens of every block), which
+    every later query can read. ``causal`` keeps only ``j <= i``.
+    """
+    n = check_int(n, "n", minimum=1)
+    stride = check_int(stride, "stride", minimum=1)
+    summary = check_int(summary, "summary", minimum=1, maximum=stride)
+    i, j = _grid(n)
+    mask = (i // stride == j // stride) | (j % stride >= stride - summary)
+    return mask & (j <= i) if causal else mask
+
+
+def _global_indices(n: int, tokens) -> np.ndarray:
+    if isinstance(tokens, numbers.Integral) and not isinstance(tokens, bool):
+        return np.arange(check_int(tokens, "tokens", minimum=0, maximum=n))
+    if isinstance(tokens, bool) or not isinstance(tokens, (Sequence, np.ndarray)):
+        kind = type(tokens).__name__
+        raise TypeError(f"tokens must be an int or a sequence of indices, got {kind}")
+    idx = np.asarray(tokens)
+    if idx.size and not np.issubdtype(idx.dtype, np.integer):
+        raise TypeError(f"tokens must hold integer indices, got dtype {idx.dtype}")
+    if idx.ndim != 1 or (idx.size and (idx.min() < 0 or idx.max() >= n)):
+        raise ValueError(f"tokens must be a 1-D list of indices in [0, {n}), got {tokens!r}")
+    return idx.astype(int)
+
+
+def global_mask(n: int, tokens: int | Sequence[int]) -> np.ndarray:
+    """Global tokens ``(n, n)``: their rows **and** columns are all True (everything else False).
+
+    ``tokens`` is an int g (the first g positions, e.g. [CLS]) or a list of indices. **Longformer**
+    (task tokens such as [CLS] and the question) and **BigBird** (g global tokens) make global
+    attention symmetric: a global token sees every token and every token sees it. Combine with a
+    window: ``local_mask(...) | global_mask(...)``.
+    """
+    n = check_int(n, "n", minimum=1)
+    idx = _global_indices(n, tokens)
+    is_global = np.zeros(n, dtype=bool)
+    is_global[idx] = True
+    return is_global[:, None] | is_global[None, :]
+
+
+def random_mask(n: int, num_random: int, seed: int) -> np.ndarray:
+    """Random keys ``(n, n)``: each query gets exactly ``min(num_random, n)`` distinct keys.
+
+    **BigBird** (Zaheer et al. 2020) adds r random keys per query to a window and global tokens;
+    its real implementation picks random *blocks* (3 blocks of 64 tokens, see
+    :func:`block_random_mask`), because single-token gathers are slow on accelerators. Same
+    ``seed`` → same mask.
+    """
+    n = check_int(n, "n", minimum=1)
+    r = min(check_int(num_random, "num_random", minimum=0), n)
+    seed = check_int(seed, "seed", minimum=0)
+    rng = np.random.default_rng(seed)
+    keys = np.argsort(rng.random((n, n)), axis=1)[:, :r]  # (n, r) distinct keys per row
+    mask = np.zeros((n, n), dtype=bool)
+    np.put_along_axis(mask, keys, True, axis=1)
+    return mask
+
+
+def block_random_mask(n: int, block: int, num_random: int, seed: int) -> np.ndarray:
+    """BigBird-style random **blocks** ``(n, n)``: each query block of ``block`` tokens sees
+    ``min(num_random, number of blocks)`` distinct random key blocks (HF default: 3 blocks of 64).
+
+    Every random key lands in a whole tile, so a tile-skipping kernel keeps the savings.
+    """
+    n = check_int(n, "n", minimum=1)
+    block = check_int(block, "block", minimum=1)
+    num_blocks = -(-n // block)  # ceil(n / block)
+    coarse = random_mask(num_blocks, num_random, seed)  # (blocks, blocks)
+    i, j = _grid(n)
+    return coarse[i // block, j // block]
+
+
+def _matrix(mask, name: str = "mask") -> np.ndarray:
+    m = as_bool_mask(mask, name)
+    if m.ndim != 2 or 0 in m.shape:
+        raise ValueError(f"{name} must be a non-empty 2-D (n_q, n_k) matrix, got shape {m.shape}")
+    return m
+
+
+def density(mask) -> float:
+    """Fraction of allowed query-key pairs: ``mask.sum() / mask.size`` (1.0 = dense attention)."""
+    m = as_bool_mask(mask)
+    if m.size == 0:
+        raise ValueError("mask must not be empty")
+    return float(m.mean())
+
+
+def keys_per_query(mask) -> np.ndarray:
+    """Number of allowed keys for each query (row sums), an int array of shape ``(n_q,)``."""
+    return _matrix(mask).sum(axis=-1)
+
+
+def compose_layers(masks: Sequence) -> np.ndarray:
+    """Reachability through a stack of layers with residual connections, first layer first.
+
+    Layer l lets position i read position j iff ``masks[l][i, j]``; the residual adds the identity.
+    R = (M_L | I) ∘ … ∘ (M_1 | I) as a boolean matrix product: ``R[i, j]`` is True iff input j can
+    influence output i. Use it for stacks that alternate patterns (e.g. Sparse Transformer's local
+    and strided heads in alternate layers).
+    """
+    if isinstance(masks, np.ndarray) or not isinstance(masks, Sequence) or not masks:
+        raise TypeError("masks must be a non-empty list of (n, n) boolean masks")
+    n = _matrix(masks[0], "masks[0]").shape[0]
+    reach = np.eye(n)
+    for layer, mask in enumerate(masks):
+        step = _matrix(mask, f"masks[{layer}]")
+        if step.shape != (n, n):
+            raise ValueError(f"masks[{layer}] must have shape {(n, n)}, got {step.shape}")
+        # R ← (M | I) · R   (boolean product through float BLAS: entries are counts ≥ 0, test > 0)
+        reach = ((step | np.eye(n, dtype=bool)).astype(np.float64) @ reach > 0).astype(np.float64)
+    return reach > 0
+
+
+def receptive_field(mask, layers: int) -> np.ndarray:
+    """Which inputs reach each position after ``layers`` stacked layers that all use ``mask``.
+
+    With residual connections this is the boolean matrix power ``(mask | I) ** layers`` (computed by
+    repeated squaring); ``layers = 0`` gives the identity. A window of ``left`` keys back reaches
+    ``layers · left`` tokens back: Mistral's 32 layers × 4096 ≈ 131k tokens.
+    """
+    m = _matrix(mask)
+    if m.shape[0] != m.shape[1]:
+        raise ValueError(f"mask must be square (self-attention), got shape {m.shape}")
+    layers = check_int(layers, "layers", minimum=0)
+    n = m.shape[0]
+    base = (m | np.eye(n, dtype=bool)).astype(np.float64)
+    result = np.eye(n)
+    while layers:  # exponentiation by squaring; every power of one matrix commutes
+        if layers & 1:
+            result = (base @ result > 0).astype(np.float64)
+        layers >>= 1
+        if layers:
+            base = (base @ base > 0).astype(np.float64)
+    return result > 0
+
+
+def tile_mask(mask, block: int) -> np.ndarray:
+    """The mask a tiled kernel sees: ``(ceil(n_q / block), ceil(n_k / block))``, a tile is True
+    (must be computed) if **any** of its entries is True. Edge tiles may be smaller than ``block``.
+    """
+    m = _matrix(mask)
+    block = check_int(block, "block", minimum=1)
+    n_q, n_k = m.shape
+    t_q, t_k = -(-n_q // block), -(-n_k // block)
+    padded = np.zeros((t_q * block, t_k * block), dtype=bool)
+    padded[:n_q, :n_k] = m
+    tiles = padded.reshape(t_q, block, t_k, block)  # (tile row, row in tile, tile col, col in tile)
+    return tiles.any(axis=(1, 3))
+
+
+def tile_sparsity(mask, block: int) -> float:
+    """Fraction of ``block × block`` tiles that are entirely False (what FlexAttention's
+    ``BlockMask.sparsity()`` reports, as a fraction): the tiles a kernel may skip."""
+    return float(1.0 - tile_mask(mask, block).mean())
+
+
+def tile_savings(mask, block: int) -> float:
+    """Fraction of the ``n_q · n_k`` score entries (so of the QKᵀ and PV FLOPs) that lie in skipped
+    tiles. Equals :func:`tile_sparsity` when ``block`` divides both lengths."""
+    m = _matrix(mask)
+    active = tile_mask(m, block)
+    rows = np.minimum(block, m.shape[0] - block * np.arange(active.shape[0]))  # tile heights
+    cols = np.minimum(block, m.shape[1] - block * np.arange(active.shape[1]))  # tile widths
+    computed = (rows[:, None] * cols[None, :] * active).sum()
+    return float(1.0 - computed / m.size)

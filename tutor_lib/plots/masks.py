@@ -1,0 +1,55 @@
+"""Token mask vs tile mask: what a tiled kernel computes for a given attention pattern."""
+
+from __future__ import annotations
+
+import numpy as np
+from matplotlib.colors import ListedColormap
+
+from tutor_lib.masks import tile_mask
+from tutor_lib.plots._axes import new_axes
+
+__all__ = ["plot_tiles", "tile_levels", "TILE_COLOURS"]
+
+# skipped tile, computed but masked (wasted work), allowed (useful work)
+TILE_COLOURS = ("#ffffff", "#fdd9a0", "#2b6cb0")
+
+
+def tile_levels(mask, block: int) -> np.ndarray:
+    """(n_q, n_k) ints: 0 = in a skipped tile, 1 = computed but masked, 2 = allowed."""
+    m = np.asarray(mask)
+    if m.ndim != 2 or m.dtype != bool:
+        raise ValueError(f"mask must be a 2-D boolean (n_q, n_k) matrix, got {m.dtype} {m.shape}")
+    active = tile_mask(m, block)
+    computed = np.repeat(np.repeat(active, block, axis=0), block, axis=1)[
+        : m.shape[0], : m.shape[1]
+    ]
+    return computed.astype(int) + m.astype(int)
+
+
+def plot_tiles(mask, block: int, *, ax=None, title: str | None = None):
+    """The token mask drawn over the ``block × block`` tiles a tile-skipping kernel must compute.
+
+    Rows = queries (top to bottom), columns = keys, like :func:`plot_mask`. White = tiles skipped
+    entirely, orange = computed although masked (wasted), blue = allowed pairs. Returns the Axes.
+    """
+    levels = tile_levels(mask, block)
+    n_q, n_k = levels.shape
+    ax = new_axes(ax, (3.0, 3.0))
+    ax.imshow(
+        levels,
+        cmap=ListedColormap(TILE_COLOURS),
+        vmin=0,
+        vmax=2,
+        origin="upper",
+        aspect="auto",
+        interpolation="nearest",
+    )
+    for edge in np.arange(block, n_k, block) - 0.5:
+        ax.axvline(edge, color="#888888", linewidth=0.5)
+    for edge in np.arange(block, n_q, block) - 0.5:
+        ax.axhline(edge, color="#888888", linewidth=0.5)
+    ax.set_xlabel("key j")
+    ax.set_ylabel("query i")
+    if title:
+        ax.set_title(title, fontsize=10)
+    return ax
