@@ -1,13 +1,211 @@
-"""Closed-form cost formulas (plain Python, no arrays): FLOPs and bytes of a Transformer layer.
+"""Closed-form costs of a Transformer (plain Python, no arrays): parameters, FLOPs and bytes.
 
-FLOPs count one multiply-add as 2 FLOPs (the convention of Kaplan et al. and torch's FlopCounterMode).
+FLOPs count one multiply-add as 2 FLOPs (the convention of Kaplan et al. and of torch's
+FlopCounterMode, which counts a matmul (m, k) @ (k, p) as 2·m·k·p). Bytes are returned as ints;
+``bytes_per_value`` may be fractional (0.5 for int4) as long as the total is whole.
+
+Notation: n tokens, d = d_model, m = d_ff, h = n_heads, d_h = d / h, n_kv = KV heads, L = n_layers.
 """
 
 from __future__ import annotations
 
-from tutor_lib._validate import check_int
+from dataclasses import dataclass
 
-__all__ = ["attention_flops"]
+from tutor_lib._validate import check_int, check_positive_float
+
+__all__ = [
+    "FFN_KINDS",
+    "ModelShape",
+    "GPT3_175B",
+    "MISTRAL_7B_LIKE",
+    "GPT2_SMALL",
+    "attention_params",
+    "ffn_params",
+    "param_breakdown",
+    "param_count",
+    "non_embedding_params",
+    "weight_bytes",
+    "attention_flops",
+    "ffn_flops",
+    "crossover_length",
+    "layer_flops",
+    "flops_per_token",
+    "training_flops",
+    "kv_cache_bytes",
+    "score_matrix_bytes",
+]
+
+FFN_KINDS = ("relu", "gelu", "swiglu")
+
+
+@dataclass(frozen=True)
+class ModelShape:
+    """The numbers that fix a decoder-only Transformer's size.
+
+    ``n_kv_heads``: None means n_heads (multi-head attention); fewer is grouped-query attention.
+    ``ffn``: "relu"/"gelu" (two matrices d×m, m×d) or "swiglu" (three: gate, up, down).
+    ``bias``: True = GPT style (biases in every linear layer, LayerNorm with weight and bias);
+    False = LLaMA/Mistral style (no linear biases, RMSNorm with a weight only).
+    ``n_positions``: learned position embeddings (0 for rotary ones, which have no parameters).
+    ``tied_embeddings``: the output layer reuses the token-embedding matrix.
+    """
+
+    n_layers: int
+    d_model: int
+    n_heads: int
+    d_ff: int
+    vocab_size: int
+    n_kv_heads: int | None = None
+    ffn: str = "gelu"
+    bias: bool = True
+    n_positions: int = 0
+    tied_embeddings: bool = True
+    name: str = ""
+
+    def __post_init__(self):
+        for field in ("n_layers", "d_model", "n_heads", "d_ff", "vocab_size"):
+            check_int(getattr(self, field), field, minimum=1)
+        check_int(self.n_positions, "n_positions", minimum=0)
+        if self.d_model % self.n_heads:
+            raise ValueError(
+                f"d_model ({self.d_model}) must be divisible by n_heads ({self.n_heads})"
+            )
+        if self.n_kv_heads is not None:
+            check_int(self.n_kv_heads, "n_kv_heads", minimum=1)
+            if self.n_heads % self.n_kv_heads:
+                raise ValueError(
+                    f"n_heads ({self.n_heads}) must be divisible by n_kv_heads ({self.n_kv_heads})"
+                )
+        if self.ffn not in FFN_KINDS:
+            raise ValueError(f"ffn must be one of {FFN_KINDS}, got {self.ffn!r}")
+
+    @property
+    def d_head(self) -> int:
+        return self.d_model // self.n_heads
+
+    @property
+    def kv_heads(self) -> int:
+        """The number of key/value heads actually stored (n_kv_heads, or n_heads when None)."""
+        return self.n_heads if self.n_kv_heads is None else self.n_kv_heads
+
+
+# GPT-3 paper (Brown et al. 2020, arXiv 2005.14165) Table 2.1: GPT-2 style, d_ff = 4·d_model,
+# n_ctx = 2048.
+GPT3_175B = ModelShape(
+    n_layers=96,
+    d_model=12288,
+    n_heads=96,
+    d_ff=49152,
+    vocab_size=50257,
+    n_positions=2048,
+    name="GPT-3 175B",
+)
+# Mistral-7B-v0.1's config.json: GQA with 8 KV heads, SwiGLU, RMSNorm, rotary positions, untied
+# output layer. (Its sliding window is not modelled here, hence "like".)
+MISTRAL_7B_LIKE = ModelShape(
+    n_layers=32,
+    d_model=4096,
+    n_heads=32,
+    d_ff=14336,
+    vocab_size=32000,
+    n_kv_heads=8,
+    ffn="swiglu",
+    bias=False,
+    tied_embeddings=False,
+    name="Mistral-7B-like",
+)
+# GPT-2 small (Radford et al. 2019): the 124M model.
+GPT2_SMALL = ModelShape(
+    n_layers=12,
+    d_model=768,
+    n_heads=12,
+    d_ff=3072,
+    vocab_size=50257,
+    n_positions=1024,
+    name="GPT-2 small",
+)
+
+
+def attention_params(
+    d_model: int, n_heads: int, n_kv_heads: int | None = None, *, bias: bool = False
+) -> int:
+    """Parameters of one attention layer: W_Q, W_O (d×d) and W_K, W_V (d × n_kv·d_h).
+
+    With n_kv = h this is 4d² (+ 4d biases); grouped-query attention shrinks only W_K and W_V.
+    """
+    d = check_int(d_model, "d_model", minimum=1)
+    h = check_int(n_heads, "n_heads", minimum=1)
+    n_kv = h if n_kv_heads is None else check_int(n_kv_heads, "n_kv_heads", minimum=1, maximum=h)
+    if d % h:
+        raise ValueError(f"d_model ({d}) must be divisible by n_heads ({h})")
+    d_kv = n_kv * (d // h)  # width of K and V
+    weights = 2 * d * d + 2 * d * d_kv
+    return weights + (2 * d + 2 * d_kv if bias else 0)
+
+
+def ffn_params(d_model: int, d_ff: int, ffn: str = "gelu", *, bias: bool = False) -> int:
+    """Parameters of one FFN: 2·d·m (+ m + d biases) for relu/gelu, 3·d·m for SwiGLU (+ 2m + d)."""
+    d = check_int(d_model, "d_model", minimum=1)
+    m = check_int(d_ff, "d_ff", minimum=1)
+    if ffn not in FFN_KINDS:
+        raise ValueError(f"ffn must be one of {FFN_KINDS}, got {ffn!r}")
+    n_up = 2 if ffn == "swiglu" else 1  # SwiGLU has a gate and an up projection
+    return (n_up + 1) * d * m + ((n_up * m + d) if bias else 0)
+
+
+def _check_shape(shape) -> ModelShape:
+    if not isinstance(shape, ModelShape):
+        raise TypeError(f"shape must be a ModelShape, got {type(shape).__name__}")
+    return shape
+
+
+def param_breakdown(shape: ModelShape) -> dict[str, int]:
+    """Parameters by component: embeddings, attention, ffn, norms (all layers), and ``total``."""
+    s = _check_shape(shape)
+    d, L = s.d_model, s.n_layers
+    norm = 2 * d if s.bias else d  # LayerNorm (weight, bias) or RMSNorm (weight)
+    embeddings = s.vocab_size * d * (1 if s.tied_embeddings else 2) + s.n_positions * d
+    parts = {
+        "embeddings": embeddings,
+        "attention": L * attention_params(d, s.n_heads, s.n_kv_heads, bias=s.bias),
+        "ffn": L * ffn_params(d, s.d_ff, s.ffn, bias=s.bias),
+        "norms": (2 * L + 1) * norm,  # two per layer + the final one
+    }
+    parts["total"] = sum(parts.values())
+    return parts
+
+
+def param_count(shape: ModelShape) -> int:
+    """Total number of parameters (see :func:`param_breakdown`)."""
+    return param_breakdown(shape)["total"]
+
+
+def non_embedding_params(shape: ModelShape) -> int:
+    """Kaplan et al.'s N: the weight matrices of the layers (no embeddings, biases or norms).
+
+    Each of these weights is used in exactly one multiply-add per token, so a forward pass costs 2N
+    FLOPs per token plus attention's n-dependent part.
+    """
+    s = _check_shape(shape)
+    per_layer = attention_params(s.d_model, s.n_heads, s.n_kv_heads) + ffn_params(
+        s.d_model, s.d_ff, s.ffn
+    )
+    return s.n_layers * per_layer
+
+
+def _whole_bytes(values: int, bytes_per_value) -> int:
+    bpv = check_positive_float(bytes_per_value, "bytes_per_value")
+    total = values * bpv
+    if not float(total).is_integer():
+        raise ValueError(
+            f"bytes_per_value {bytes_per_value} × {values} values is not a whole number of bytes"
+        )
+    return int(total)
+
+
+def weight_bytes(shape: ModelShape, bytes_per_value: float = 2) -> int:
+    """Bytes of every parameter at ``bytes_per_value`` (4 fp32, 2 fp16/bf16, 1 int8, 0.5 int4)."""
+    return _whole_bytes(param_count(shape), bytes_per_value)
 
 
 def attention_flops(n: int, d_model: int) -> dict[str, int]:
@@ -20,3 +218,79 @@ def attention_flops(n: int, d_model: int) -> dict[str, int]:
     n = check_int(n, "n", minimum=1)
     d_model = check_int(d_model, "d_model", minimum=1)
     return {"projections": 8 * n * d_model**2, "scores": 4 * n**2 * d_model}
+
+
+def ffn_flops(n: int, d_model: int, d_ff: int, *, gated: bool = False) -> int:
+    """Forward FLOPs of a position-wise FFN on ``n`` tokens: 2 matmuls → 4·n·d·m (16nd² if m = 4d).
+
+    ``gated=True`` (SwiGLU: gate, up and down matrices) → 6·n·d·m. Activations are not counted.
+    """
+    n = check_int(n, "n", minimum=1)
+    d = check_int(d_model, "d_model", minimum=1)
+    m = check_int(d_ff, "d_ff", minimum=1)
+    return (6 if gated else 4) * n * d * m
+
+
+def crossover_length(d_model: int, d_ff: int) -> int:
+    """Where attention's 4n²d equals projections + FFN, 8nd² + 4ndm: n = 2d + m (6d if m = 4d).
+
+    Below it the n-linear parts dominate a layer's FLOPs; above it the scores do.
+    """
+    d = check_int(d_model, "d_model", minimum=1)
+    m = check_int(d_ff, "d_ff", minimum=1)
+    # 4n²d = 8nd² + 4ndm  ⇔  n = 2d + m
+    return 2 * d + m
+
+
+def layer_flops(n: int, d_model: int, d_ff: int, *, gated: bool = False) -> dict[str, int]:
+    """Forward FLOPs of one Transformer layer on n tokens, by part: ``projections`` (8nd²),
+    ``scores`` (4n²d), ``ffn`` (4ndm, or 6ndm when ``gated``) and their ``total``."""
+    parts = dict(attention_flops(n, d_model))
+    parts["ffn"] = ffn_flops(n, d_model, d_ff, gated=gated)
+    parts["total"] = parts["projections"] + parts["scores"] + parts["ffn"]
+    return parts
+
+
+def flops_per_token(shape: ModelShape, n_ctx: int) -> dict[str, int]:
+    """Kaplan et al. (2020, Table 1) forward FLOPs per token: C = 2N + 2·L·n_ctx·d.
+
+    ``params``: 2N, N = :func:`non_embedding_params`. ``attention``: 2·L·n_ctx·d, the scores of a
+    causal model (a dense layer computes 4·n_ctx·d per token; a causal kernel that skips the masked
+    half does ≈ 2·n_ctx·d). ``total`` is their sum. Embeddings and the output layer are not
+    included.
+    """
+    s = _check_shape(shape)
+    n_ctx = check_int(n_ctx, "n_ctx", minimum=1)
+    params = 2 * non_embedding_params(s)
+    attention = 2 * s.n_layers * n_ctx * s.d_model
+    return {"params": params, "attention": attention, "total": params + attention}
+
+
+def training_flops(n_params, tokens) -> float:
+    """C ≈ 6·N·D: forward 2N per token plus backward ≈ 4N per token (Kaplan et al. 2020)."""
+    return 6.0 * check_positive_float(n_params, "n_params") * check_positive_float(tokens, "tokens")
+
+
+def kv_cache_bytes(
+    shape: ModelShape, tokens: int, bytes_per_value: float = 2, batch: int = 1
+) -> int:
+    """Bytes of the KV cache: 2 (K and V) · L · n_kv · d_h · tokens · bytes_per_value · batch.
+
+    Each layer stores a key and a value vector of n_kv·d_h numbers for every cached token.
+    """
+    s = _check_shape(shape)
+    tokens = check_int(tokens, "tokens", minimum=0)
+    batch = check_int(batch, "batch", minimum=1)
+    values = 2 * s.n_layers * s.kv_heads * s.d_head * tokens * batch
+    return _whole_bytes(values, bytes_per_value)
+
+
+def score_matrix_bytes(n: int, n_heads: int, bytes_per_value: float = 4, batch: int = 1) -> int:
+    """Bytes of one layer's attention scores (or weights): batch · n_heads · n² · bytes_per_value.
+
+    This is the inference-time, one-layer picture; training keeps one such matrix per layer.
+    """
+    n = check_int(n, "n", minimum=1)
+    n_heads = check_int(n_heads, "n_heads", minimum=1)
+    batch = check_int(batch, "batch", minimum=1)
+    return _whole_bytes(batch * n_heads * n * n, bytes_per_value)

@@ -1,0 +1,133 @@
+"""The position-wise feed-forward network (numpy): plain, SwiGLU, and chunked over the sequence.
+
+FFN(x) = act(x W1 + b1) W2 + b2 is applied to every token on its own: row i of the output depends
+only on row i of the input. That is why it can be computed a chunk of tokens at a time
+(:func:`chunked_ffn`) with the same result and a smaller peak memory: the (n, m) hidden layer never
+exists at once. numpy is used so that ``tutor_lib.measure.peak_bytes`` (tracemalloc) sees every
+allocation.
+
+Shapes: x (..., n, d); w1 (d, m); b1 (m,); w2 (m, d); b2 (d,) → (..., n, d). Weights are applied as
+``x @ w`` (torch's nn.Linear stores the transpose).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from tutor_lib._validate import as_float_array, check_int
+
+__all__ = ["ACTIVATIONS", "relu", "gelu", "silu", "ffn", "swiglu", "chunked_ffn"]
+
+ACTIVATIONS = ("relu", "gelu")
+
+_erf = np.vectorize(math.erf, otypes=[np.float64])  # numpy has no erf; math.erf is exact to 1 ulp
+
+
+def relu(x: np.ndarray) -> np.ndarray:
+    """max(0, x), element-wise."""
+    return np.maximum(x, 0)
+
+
+def gelu(x: np.ndarray) -> np.ndarray:
+    """GELU in its exact erf form: x · Φ(x) = x · ½ (1 + erf(x / √2)), torch's default.
+
+    (Not the tanh approximation.) Computed element-wise through Python's ``math.erf``, so it is slow
+    on big arrays, about 0.1 µs per value.
+    """
+    x = np.asarray(x)
+    return (x * 0.5 * (1.0 + _erf(x / math.sqrt(2.0)))).astype(x.dtype, copy=False)
+
+
+def silu(x: np.ndarray) -> np.ndarray:
+    """SiLU (swish): x · sigmoid(x), with sigmoid(x) = exp(-log(1 + e^-x)) so it never overflows."""
+    return x * np.exp(-np.logaddexp(0, -x))
+
+
+def _check_ffn_weights(x, w1, b1, w2, b2, activation: str):
+    x = as_float_array(x, "x")
+    w1, w2 = as_float_array(w1, "w1", min_ndim=2), as_float_array(w2, "w2", min_ndim=2)
+    b1, b2 = as_float_array(b1, "b1"), as_float_array(b2, "b2")
+    d = x.shape[-1]
+    if w1.ndim != 2 or w1.shape[0] != d:
+        raise ValueError(f"w1 must have shape (d, m) with d = x.shape[-1] = {d}, got {w1.shape}")
+    m = w1.shape[1]
+    expected = {"b1": (b1, (m,)), "w2": (w2, (m, d)), "b2": (b2, (d,))}
+    for name, (arr, shape) in expected.items():
+        if arr.shape != shape:
+            raise ValueError(f"{name} must have shape {shape} (d={d}, m={m}), got {arr.shape}")
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"activation must be one of {ACTIVATIONS}, got {activation!r}")
+    dtype = np.result_type(x, w1, b1, w2, b2)
+    return tuple(a.astype(dtype, copy=False) for a in (x, w1, b1, w2, b2))
+
+
+def _ffn(x, w1, b1, w2, b2, activation: str) -> np.ndarray:
+    # h = x W1 + b1                                            (..., n, m)   the big temporary
+    h = x @ w1
+    h += b1
+    # a = act(h), in place for relu
+    h = np.maximum(h, 0, out=h) if activation == "relu" else gelu(h)
+    # y = a W2 + b2                                            (..., n, d)
+    y = h @ w2
+    y += b2
+    return y
+
+
+def ffn(x, w1, b1, w2, b2, activation: str = "relu") -> np.ndarray:
+    """FFN(x) = act(x W1 + b1) W2 + b2, for every token independently.
+
+    x: (..., n, d) or one token (d,); w1: (d, m); b1: (m,); w2: (m, d); b2: (d,) → (..., n, d).
+    ``activation``: "relu" or "gelu" (exact erf form). Peak memory ≈ the (..., n, m) hidden layer
+    plus the output.
+    """
+    return _ffn(*_check_ffn_weights(x, w1, b1, w2, b2, activation), activation)
+
+
+def chunked_ffn(x, w1, b1, w2, b2, *, chunk_size: int, activation: str = "relu") -> np.ndarray:
+    """:func:`ffn` computed ``chunk_size`` tokens at a time along the sequence axis (-2).
+
+    Same result as :func:`ffn`.
+
+    x: (..., n, d) → (..., n, d). The last chunk may be shorter (chunk_size need not divide n).
+    The hidden layer is only ever (..., chunk_size, m), so the peak memory falls from ≈ n·m to
+    ≈ n·d (the output) + chunk_size·(m + d) values.
+    """
+    x, w1, b1, w2, b2 = _check_ffn_weights(x, w1, b1, w2, b2, activation)
+    if x.ndim < 2:
+        raise ValueError(f"x must have shape (..., n, d) with a sequence axis, got {x.shape}")
+    chunk_size = check_int(chunk_size, "chunk_size", minimum=1)
+    n = x.shape[-2]
+    out = np.empty(x.shape, dtype=x.dtype)  # (..., n, d) the only full-size allocation
+    for start in range(0, n, chunk_size):
+        rows = slice(start, min(start + chunk_size, n))
+        out[..., rows, :] = _ffn(x[..., rows, :], w1, b1, w2, b2, activation)  # (..., chunk, d)
+    return out
+
+
+def swiglu(x, w_gate, w_up, w_down) -> np.ndarray:
+    """SwiGLU FFN (Shazeer 2020; LLaMA, Mistral): (SiLU(x W_gate) ⊙ (x W_up)) W_down, no biases.
+
+    x: (..., n, d); w_gate, w_up: (d, m); w_down: (m, d) → (..., n, d). Three matrices, so 6·n·d·m
+    FLOPs; models pick m ≈ 8d/3 to keep the parameter count of a 4d two-matrix FFN.
+    """
+    x = as_float_array(x, "x")
+    w_gate, w_up, w_down = (
+        as_float_array(w, name, min_ndim=2)
+        for w, name in ((w_gate, "w_gate"), (w_up, "w_up"), (w_down, "w_down"))
+    )
+    d = x.shape[-1]
+    if w_gate.ndim != 2 or w_gate.shape[0] != d:
+        raise ValueError(
+            f"w_gate must have shape (d, m) with d = x.shape[-1] = {d}, got {w_gate.shape}"
+        )
+    m = w_gate.shape[1]
+    if w_up.shape != (d, m):
+        raise ValueError(f"w_up must have shape {(d, m)} like w_gate, got {w_up.shape}")
+    if w_down.shape != (m, d):
+        raise ValueError(f"w_down must have shape {(m, d)}, got {w_down.shape}")
+    # g = SiLU(x W_gate) ⊙ (x W_up)                             (..., n, m)
+    g = silu(x @ w_gate) * (x @ w_up)
+    # y = g W_down                                              (..., n, d)
+    return g @ w_down

@@ -1,0 +1,155 @@
+"""Measuring instead of asserting: peak memory, wall time, log-log slopes, sweeps over n.
+
+* :func:`peak_bytes` uses ``tracemalloc``: it sees **numpy** allocations, not torch's (torch
+  allocates outside Python's tracked allocators), so measure memory on numpy code.
+* :func:`saved_bytes` counts what **torch autograd** keeps for the backward pass
+  (``torch.autograd.graph.saved_tensors_hooks``): the memory training needs on top of inference.
+* :func:`time_call` is the median of several runs after a warm-up. Timings are noisy, so lessons
+  print them in cells whose output is not compared, and report slopes or ratios.
+* :func:`sweep` runs a measurement for every n and returns the columns as arrays.
+
+Nothing here prints or imports ipywidgets: a progress bar is passed in by the caller
+(see :func:`sweep`).
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+import tracemalloc
+from collections.abc import Callable, Iterable, Sequence
+
+import numpy as np
+import torch
+
+from tutor_lib._validate import as_float_array, check_int
+
+__all__ = ["peak_bytes", "saved_bytes", "time_call", "loglog_slope", "sweep"]
+
+
+def peak_bytes(fn: Callable, *args, **kwargs) -> int:
+    """Peak bytes allocated (and traced by ``tracemalloc``) while ``fn(*args, **kwargs)`` runs.
+
+    Measured from the memory in use when the call starts, so the inputs do not count but every
+    temporary does, including the result. The result itself is discarded.
+
+    **numpy allocations are traced, torch's are not**: a 64 MiB numpy array shows 64 MiB, a 64 MiB
+    torch tensor shows about 0. Python objects (lists, floats) are traced too. If tracing is
+    already on (someone called ``tracemalloc.start()``), it is left on and only its peak is reset.
+    """
+    if not callable(fn):
+        raise TypeError(f"fn must be callable, got {type(fn).__name__}")
+    was_tracing = tracemalloc.is_tracing()
+    if not was_tracing:
+        tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        start, _ = tracemalloc.get_traced_memory()
+        fn(*args, **kwargs)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        if not was_tracing:
+            tracemalloc.stop()
+    return max(0, peak - start)
+
+
+def saved_bytes(fn: Callable, *args, **kwargs) -> int:
+    """Bytes of the tensors torch autograd saves for backward while ``fn(*args, **kwargs)`` runs.
+
+    Counted with ``torch.autograd.graph.saved_tensors_hooks``. Each storage counts once, however
+    many operations save it (``x`` used by two matmuls is stored once); saved inputs and weights
+    count too. Something must require grad, otherwise nothing is saved and the result is 0.
+    """
+    if not callable(fn):
+        raise TypeError(f"fn must be callable, got {type(fn).__name__}")
+    storages: dict[int, int] = {}
+
+    def pack(t: torch.Tensor):
+        storage = t.untyped_storage()
+        storages[storage.data_ptr()] = storage.nbytes()
+        return t
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        fn(*args, **kwargs)
+    return sum(storages.values())
+
+
+def time_call(
+    fn: Callable,
+    *args,
+    repeat: int = 5,
+    warmup: int = 1,
+    timer: Callable[[], float] = time.perf_counter,
+    **kwargs,
+) -> float:
+    """Median wall-clock seconds of ``fn(*args, **kwargs)`` over ``repeat`` runs (after ``warmup``).
+
+    The median ignores the odd run slowed down by another process; the warm-up absorbs one-off costs
+    (allocations, thread-pool start-up). ``timer`` is a zero-argument clock (for tests).
+    """
+    if not callable(fn):
+        raise TypeError(f"fn must be callable, got {type(fn).__name__}")
+    repeat = check_int(repeat, "repeat", minimum=1)
+    warmup = check_int(warmup, "warmup", minimum=0)
+    for _ in range(warmup):
+        fn(*args, **kwargs)
+    times = []
+    for _ in range(repeat):
+        start = timer()
+        fn(*args, **kwargs)
+        times.append(timer() - start)
+    return float(statistics.median(times))
+
+
+def loglog_slope(xs, ys) -> float:
+    """Least-squares slope p of log y = p · log x + c: the exponent if y ∝ x^p.
+
+    xs, ys: 1-D, same length ≥ 2, every value > 0, at least two distinct xs.
+    """
+    x = as_float_array(xs, "xs")
+    y = as_float_array(ys, "ys")
+    if x.ndim != 1 or y.ndim != 1 or x.shape != y.shape or x.size < 2:
+        raise ValueError(
+            f"xs and ys must be 1-D of the same length >= 2, got {x.shape} and {y.shape}"
+        )
+    if not (np.all(x > 0) and np.all(y > 0)) or not np.all(np.isfinite(x) & np.isfinite(y)):
+        raise ValueError("xs and ys must be finite and > 0 (logarithms are taken)")
+    lx, ly = np.log(x), np.log(y)
+    lx_c = lx - lx.mean()
+    if not np.any(lx_c != 0):
+        raise ValueError("xs must contain at least two distinct values")
+    # p = Σ (lx - mean)(ly - mean) / Σ (lx - mean)²
+    return float(np.dot(lx_c, ly - ly.mean()) / np.dot(lx_c, lx_c))
+
+
+def sweep(
+    fn: Callable, ns: Sequence[int], *, progress: Callable[[Iterable], Iterable] | None = None
+) -> dict[str, np.ndarray]:
+    """Call ``fn(n)`` for every n in ``ns`` and collect the results as columns.
+
+    ``fn(n)`` returns a number (column ``"value"``) or a dict of numbers (one column per key, the
+    same keys every time). Returns ``{"n": array(ns), <column>: array, ...}``, ready for
+    :func:`loglog_slope` and plotting.
+
+    ``progress`` wraps the iteration, e.g. ``tutor_lib.widgets.progress`` (an ipywidgets bar in a
+    notebook, silent elsewhere). It is a parameter rather than built in because concept modules
+    never import ipywidgets: this module stays usable (and testable) without a front end, and the
+    lesson decides how to show progress. Default: no progress display.
+    """
+    if not callable(fn):
+        raise TypeError(f"fn must be callable, got {type(fn).__name__}")
+    ns = [check_int(n, "ns[i]") for n in ns]
+    if not ns:
+        raise ValueError("ns must contain at least one value")
+    rows = []
+    for n in ns if progress is None else progress(ns):
+        result = fn(n)
+        rows.append(dict(result) if isinstance(result, dict) else {"value": result})
+    keys = list(rows[0])
+    if "n" in keys:
+        raise ValueError("fn(n) must not return a key named 'n' (that column holds ns)")
+    if any(list(row) != keys for row in rows):
+        raise ValueError(f"fn(n) must return the same keys for every n, first returned {keys}")
+    columns = {"n": np.array(ns)}
+    columns.update({key: np.array([row[key] for row in rows]) for key in keys})
+    return columns

@@ -1,0 +1,128 @@
+"""Plots of costs: a layer's FLOP shares vs n, memory bars in GiB, measured scaling (log-log)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from tutor_lib.costs import crossover_length, layer_flops
+from tutor_lib.measure import loglog_slope
+from tutor_lib.plots._axes import new_axes
+
+__all__ = ["GIB", "plot_flop_shares", "plot_memory_bars", "plot_scaling"]
+
+GIB = 2**30
+_PART_STYLE = {
+    "scores": ("scores 4n²d", "tab:red"),
+    "projections": ("projections 8nd²", "tab:blue"),
+    "ffn": ("FFN 4ndm", "tab:green"),
+}
+
+
+def plot_flop_shares(
+    d_model: int,
+    d_ff: int,
+    *,
+    ns: Sequence[int] | None = None,
+    n_marker: int | None = None,
+    ax=None,
+    title: str | None = None,
+):
+    """Share of one layer's forward FLOPs spent in scores, projections and FFN, vs n (log x axis).
+
+    The crossover n = 2d + m (scores = projections + FFN, i.e. a share of 50 %) is marked with a
+    dotted line; ``n_marker`` adds a solid line at another n. Returns the Axes.
+    """
+    cross = crossover_length(d_model, d_ff)
+    if ns is None:
+        ns = np.unique(np.geomspace(max(cross // 64, 1), cross * 64, 200).astype(int))
+    ns = np.asarray(ns)
+    if ns.ndim != 1 or ns.size < 2 or np.any(ns < 1):
+        raise ValueError(
+            f"ns must be a 1-D sequence of at least 2 lengths >= 1, got shape {ns.shape}"
+        )
+    parts = [layer_flops(int(n), d_model, d_ff) for n in ns]
+    ax = new_axes(ax, (5.0, 3.0))
+    for key, (label, colour) in _PART_STYLE.items():
+        share = np.array([p[key] / p["total"] for p in parts])
+        ax.plot(ns, 100 * share, label=label, color=colour)
+    ax.axvline(cross, color="black", linestyle=":", linewidth=1)
+    ax.text(cross, 52, f" n = 2d + m\n = {cross:,}", fontsize=8, va="bottom")
+    if n_marker is not None:
+        ax.axvline(n_marker, color="grey", linewidth=1.5, alpha=0.6)
+    ax.set(xscale="log", xlabel="sequence length n", ylabel="% of layer FLOPs", ylim=(0, 100))
+    ax.set_title(title or f"d = {d_model}, m = {d_ff}", fontsize=10)
+    ax.legend(fontsize=8, loc="center left")
+    return ax
+
+
+def plot_memory_bars(
+    values: Mapping[str, float],
+    *,
+    ax=None,
+    title: str | None = None,
+    limit_gib: float | None = None,
+    limit_label: str = "",
+):
+    """Horizontal bars of byte counts, drawn in GiB on a log axis, each labelled with its value.
+
+    ``values``: label → bytes (> 0). ``limit_gib`` draws a vertical reference line (e.g. one GPU's
+    memory). Returns the Axes.
+    """
+    if not values:
+        raise ValueError("values must contain at least one bar")
+    labels = list(values)
+    gib = np.array([float(values[k]) for k in labels]) / GIB
+    if np.any(gib <= 0) or not np.all(np.isfinite(gib)):
+        raise ValueError("values must be finite byte counts > 0")
+    ax = new_axes(ax, (5.5, 0.5 + 0.45 * len(labels)))
+    y = np.arange(len(labels))[::-1]  # first label on top
+    ax.barh(y, gib, color="tab:blue", alpha=0.8)
+    for yi, g in zip(y, gib, strict=True):
+        ax.text(g, yi, f" {g:,.3g} GiB", va="center", fontsize=8)
+    ax.set_yticks(y, labels=labels, fontsize=8)
+    low, high = gib.min(), max(gib.max(), limit_gib or 0)
+    ax.set_xscale("log")
+    ax.set_xlim(low / 4, high * 30)  # room for the value labels
+    if limit_gib is not None:
+        ax.axvline(limit_gib, color="tab:red", linestyle="--", linewidth=1)
+        ax.text(limit_gib, y.max() + 0.45, f" {limit_label}", color="tab:red", fontsize=8, va="top")
+    ax.set_xlabel("GiB (log scale)")
+    if title:
+        ax.set_title(title, fontsize=10)
+    return ax
+
+
+def plot_scaling(
+    ns,
+    series: Mapping[str, Sequence[float]],
+    *,
+    ax=None,
+    ylabel: str = "",
+    reference_exponent: float | None = 2.0,
+    title: str | None = None,
+):
+    """Measured ``series`` (label → values, one per n) on log-log axes, fitted slopes in the legend.
+
+    A dashed reference line ∝ n^``reference_exponent`` goes through the first series' last point.
+    Returns the Axes.
+    """
+    ns = np.asarray(ns, dtype=float)
+    if not series:
+        raise ValueError("series must contain at least one line")
+    ax = new_axes(ax, (4.2, 3.0))
+    for label, ys in series.items():
+        ys = np.asarray(ys, dtype=float)
+        if ys.shape != ns.shape:
+            raise ValueError(f"series {label!r} has {ys.shape} values for {ns.shape} lengths")
+        ax.plot(ns, ys, "o-", label=f"{label} (slope {loglog_slope(ns, ys):.2f})")
+    if reference_exponent is not None:
+        first = np.asarray(next(iter(series.values())), dtype=float)
+        ref = first[-1] * (ns / ns[-1]) ** reference_exponent
+        ax.plot(ns, ref, "k--", linewidth=1, label=f"∝ n^{reference_exponent:g}")
+    ax.set(xscale="log", yscale="log", xlabel="sequence length n", ylabel=ylabel)
+    ax.legend(fontsize=8)
+    if title:
+        ax.set_title(title, fontsize=10)
+    return ax

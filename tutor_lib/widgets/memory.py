@@ -1,0 +1,275 @@
+"""Memory explorers: where a model's bytes go (lesson 00) and what attention stores (lesson 03).
+
+* ``memory_explorer()``: a preset model + context length, batch, bytes per value and KV heads →
+  weights, KV cache and one layer's attention scores, in GiB, with the formula behind each bar.
+* ``attention_memory_explorer()``: n, heads, layers, batch → one layer's scores at inference vs what
+  training keeps for backward, with and without a fused (FlashAttention-style) kernel.
+
+Current data: ``.values`` (label → bytes) and ``.formulas`` (label → formula, numbers filled in).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import ipywidgets as widgets
+
+from tutor_lib.costs import (
+    GPT2_SMALL,
+    GPT3_175B,
+    MISTRAL_7B_LIKE,
+    ModelShape,
+    kv_cache_bytes,
+    param_count,
+    score_matrix_bytes,
+    weight_bytes,
+)
+from tutor_lib.plots.costs import GIB, plot_memory_bars
+from tutor_lib.widgets._base import image_widget, new_figure, note_html, png_bytes, slider_style
+
+__all__ = [
+    "MemoryExplorer",
+    "memory_explorer",
+    "memory_bars",
+    "AttentionMemoryExplorer",
+    "attention_memory_explorer",
+    "attention_memory_bars",
+    "PRESETS",
+    "BYTES_PER_VALUE",
+]
+
+PRESETS = {s.name: s for s in (GPT3_175B, MISTRAL_7B_LIKE, GPT2_SMALL)}
+BYTES_PER_VALUE = (("fp32", 4), ("fp16", 2), ("int8", 1), ("int4", 0.5))
+GPU_GIB = 80e9 / GIB  # one 80 GB accelerator (A100/H100 80GB), in GiB
+_CONTEXTS = tuple(2**k for k in range(9, 18))  # 512 … 131072
+
+
+def _k(n: int) -> str:
+    return f"{n // 1024}k" if n >= 1024 and n % 1024 == 0 else str(n)
+
+
+def memory_bars(
+    shape: ModelShape,
+    context: int,
+    *,
+    batch: int = 1,
+    bytes_per_value: float = 2,
+    n_kv_heads: int | None = None,
+) -> tuple[dict[str, int], dict[str, str]]:
+    """(label → bytes, label → formula) for weights, KV cache and one layer's attention scores.
+
+    ``n_kv_heads`` overrides the shape's KV heads (None keeps them). All bars use one
+    ``bytes_per_value``.
+    """
+    if n_kv_heads is not None:
+        shape = dataclasses.replace(shape, n_kv_heads=n_kv_heads)
+    b, s = bytes_per_value, shape
+    labels = ("weights", "KV cache", "scores, one layer")
+    values = {
+        labels[0]: weight_bytes(s, b),
+        labels[1]: kv_cache_bytes(s, context, b, batch),
+        labels[2]: score_matrix_bytes(context, s.n_heads, b, batch),
+    }
+    formulas = {
+        labels[0]: f"N·bytes = {param_count(s):,} × {b:g}",
+        labels[1]: f"2·L·n_kv·d_h·n·bytes·batch = 2·{s.n_layers}·{s.kv_heads}·{s.d_head}·{context}"
+        f"·{b:g}·{batch}",
+        labels[2]: f"batch·h·n²·bytes = {batch}·{s.n_heads}·{context}²·{b:g}",
+    }
+    return values, formulas
+
+
+def _formula_table(values: dict[str, int], formulas: dict[str, str]) -> str:
+    rows = "".join(
+        f"<tr><td><b>{k}</b></td><td style='text-align:right'>{values[k] / GIB:,.3f} GiB"
+        f"</td><td style='font-family:monospace'>{formulas[k]}</td></tr>"
+        for k in values
+    )
+    return f"<table>{rows}</table>"
+
+
+def _divisors(n: int) -> list[int]:
+    return [k for k in range(1, n + 1) if n % k == 0]
+
+
+class MemoryExplorer(widgets.VBox):
+    """Preset + sliders → bars (GiB) of weights, KV cache and one layer's scores, with formulas.
+
+    Current data: ``.shape`` (the ModelShape with the chosen KV heads), ``.values`` (bytes),
+    ``.formulas``, ``.note`` (the warning shown, or "").
+    """
+
+    def __init__(
+        self,
+        preset: str = MISTRAL_7B_LIKE.name,
+        context: int = 32768,
+        batch: int = 1,
+        bytes_per_value: float = 2,
+    ):
+        style = slider_style()
+        self.preset = widgets.Dropdown(
+            options=list(PRESETS), value=preset, description="model", style=style
+        )
+        self.context_slider = widgets.SelectionSlider(
+            options=[(_k(c), c) for c in _CONTEXTS],
+            value=context,
+            description="context n",
+            style=style,
+        )
+        self.batch_slider = widgets.IntSlider(
+            value=batch, min=1, max=64, description="batch", style=style
+        )
+        self.bytes_slider = widgets.SelectionSlider(
+            options=BYTES_PER_VALUE, value=bytes_per_value, description="bytes/value", style=style
+        )
+        self.kv_slider = widgets.SelectionSlider(
+            options=[1], value=1, description="KV heads", style=style
+        )
+        self.image, self.info = image_widget(), widgets.HTML()
+        controls = [
+            self.preset,
+            self.context_slider,
+            self.batch_slider,
+            self.bytes_slider,
+            self.kv_slider,
+        ]
+        super().__init__([widgets.VBox(controls), self.image, self.info])
+        self._set_kv_options()
+        self.preset.observe(self._on_preset, names="value")
+        for control in controls[1:]:
+            control.observe(self._update, names="value")
+        self._update()
+
+    def _set_kv_options(self) -> None:
+        shape = PRESETS[self.preset.value]
+        self._updating = True  # one redraw for the option change, not two
+        self.kv_slider.options = _divisors(shape.n_heads)
+        self.kv_slider.value = shape.kv_heads
+        self._updating = False
+
+    def _on_preset(self, _change=None) -> None:
+        self._set_kv_options()
+        self._update()
+
+    def _update(self, _change=None) -> None:
+        if getattr(self, "_updating", False):
+            return
+        base = PRESETS[self.preset.value]
+        n, kv = self.context_slider.value, self.kv_slider.value
+        self.shape = dataclasses.replace(base, n_kv_heads=kv)
+        self.values, self.formulas = memory_bars(
+            base,
+            n,
+            batch=self.batch_slider.value,
+            bytes_per_value=self.bytes_slider.value,
+            n_kv_heads=kv,
+        )
+        self.note = ""
+        if base.n_positions and n > base.n_positions:
+            self.note = (
+                f"{base.name} has {base.n_positions} learned positions: a context of {n} "
+                f"is hypothetical (the bytes are still what it would take)"
+            )
+        fig = new_figure(6.0, 2.0)
+        plot_memory_bars(
+            self.values,
+            ax=fig.add_subplot(),
+            limit_gib=GPU_GIB,
+            limit_label="one 80 GB GPU",
+            title=f"{base.name}, n = {n:,}, KV heads {kv} of {base.n_heads}",
+        )
+        self.image.value = png_bytes(fig)
+        self.info.value = _formula_table(self.values, self.formulas)
+        if self.note:
+            self.info.value += note_html("", warning=self.note)
+
+
+def memory_explorer(**kwargs) -> MemoryExplorer:
+    """Build the explorer (keywords: preset, context, batch, bytes_per_value)."""
+    return MemoryExplorer(**kwargs)
+
+
+def attention_memory_bars(
+    n: int, *, d_model: int, n_heads: int, n_layers: int, batch: int = 1, bytes_per_value: float = 4
+) -> tuple[dict[str, int], dict[str, str]]:
+    """What dense attention keeps in memory, by situation (label → bytes, label → formula).
+
+    * inference, one layer: the scores of one layer, b·h·n² (freed before the next layer);
+    * training, dense: every layer saves q, k, v (3·b·n·d) and the softmax output P (b·h·n²);
+    * training, fused kernel: q, k, v, the output (4·b·n·d) and a logsumexp per query (b·h·n).
+    Counts match ``tutor_lib.measure.saved_bytes`` on torch's attention (see tests).
+    """
+    b, h, d, L, bpv = batch, n_heads, d_model, n_layers, bytes_per_value
+    labels = ("inference: scores, one layer", "training: saved, dense", "training: saved, fused")
+    values = {
+        labels[0]: score_matrix_bytes(n, h, bpv, b),
+        labels[1]: L * (score_matrix_bytes(n, h, bpv, b) + int(3 * b * n * d * bpv)),
+        labels[2]: L * int((4 * b * n * d + b * h * n) * bpv),
+    }
+    formulas = {
+        labels[0]: f"b·h·n²·bytes = {b}·{h}·{n}²·{bpv:g}",
+        labels[1]: f"L·(b·h·n² + 3·b·n·d)·bytes = {L}·({b}·{h}·{n}² + 3·{b}·{n}·{d})·{bpv:g}",
+        labels[2]: f"L·(4·b·n·d + b·h·n)·bytes = {L}·(4·{b}·{n}·{d} + {b}·{h}·{n})·{bpv:g}",
+    }
+    return values, formulas
+
+
+class AttentionMemoryExplorer(widgets.VBox):
+    """Sliders n, heads, layers, batch → attention memory at inference vs training (dense / fused).
+
+    Current data: ``.values`` (bytes), ``.formulas``.
+    """
+
+    def __init__(
+        self,
+        n: int = 4096,
+        d_model: int = 4096,
+        n_heads: int = 32,
+        n_layers: int = 32,
+        batch: int = 1,
+    ):
+        style = slider_style()
+        self.n_slider = widgets.SelectionSlider(
+            options=[(_k(c), c) for c in _CONTEXTS], value=n, description="length n", style=style
+        )
+        self.heads_slider = widgets.SelectionSlider(
+            options=(1, 2, 4, 8, 16, 32, 64), value=n_heads, description="heads h", style=style
+        )
+        self.layers_slider = widgets.IntSlider(
+            value=n_layers, min=1, max=96, description="layers L", style=style
+        )
+        self.batch_slider = widgets.IntSlider(
+            value=batch, min=1, max=32, description="batch", style=style
+        )
+        self.d_model = d_model
+        self.image, self.info = image_widget(), widgets.HTML()
+        controls = [self.n_slider, self.heads_slider, self.layers_slider, self.batch_slider]
+        super().__init__([widgets.VBox(controls), self.image, self.info])
+        for control in controls:
+            control.observe(self._update, names="value")
+        self._update()
+
+    def _update(self, _change=None) -> None:
+        n = self.n_slider.value
+        self.values, self.formulas = attention_memory_bars(
+            n,
+            d_model=self.d_model,
+            n_heads=self.heads_slider.value,
+            n_layers=self.layers_slider.value,
+            batch=self.batch_slider.value,
+        )
+        fig = new_figure(6.0, 1.9)
+        plot_memory_bars(
+            self.values,
+            ax=fig.add_subplot(),
+            limit_gib=GPU_GIB,
+            limit_label="one 80 GB GPU",
+            title=f"fp32, d = {self.d_model}, n = {n:,}",
+        )
+        self.image.value = png_bytes(fig)
+        self.info.value = _formula_table(self.values, self.formulas)
+
+
+def attention_memory_explorer(**kwargs) -> AttentionMemoryExplorer:
+    """Build the explorer (keywords: n, d_model, n_heads, n_layers, batch)."""
+    return AttentionMemoryExplorer(**kwargs)
