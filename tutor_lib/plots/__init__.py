@@ -7,3 +7,7 @@ an Axes of a standalone ``matplotlib.figure.Figure`` instead and never touch pyp
 from tutor_lib.plots.attention import plot_attention, plot_mask
 
 __all__ = ["plot_attention", "plot_mask"]
+
+from tutor_lib.plots.costs import plot_flop_shares, plot_memory_bars, plot_scaling  # noqa: E402
+
+__all__ += ["plot_flop_shares", "plot_memory_bars", "plot_scaling"]
