@@ -30,9 +30,13 @@ def attention_weights_demo(
     return (q @ k.T) * scale, weights
 
 
-def row_stats(weights: np.ndarray) -> dict[str, float]:
-    """Mean row entropy (bits), its maximum possible value, and the mean of each row's largest weight."""
-    allowed = (weights > 0).sum(axis=-1)
+def row_stats(weights: np.ndarray, mask: np.ndarray | None = None) -> dict[str, float]:
+    """Mean row entropy (bits), its maximum possible value, and the mean of each row's largest weight.
+
+    The maximum counts the keys ``mask`` allows (default: every key): a weight that underflowed to 0
+    in a saturated softmax still belongs to an allowed key.
+    """
+    allowed = (np.ones(weights.shape, dtype=bool) if mask is None else mask).sum(axis=-1)
     with np.errstate(divide="ignore", invalid="ignore"):
         logs = np.where(weights > 0, np.log2(np.where(weights > 0, weights, 1.0)), 0.0)
     entropy = -(weights * logs).sum(axis=-1)
@@ -77,7 +81,8 @@ class AttentionExplorer(widgets.VBox):
             self.n_slider.value, d_k, multiplier=self.multiplier_slider.value,
             sqrt_scaling=self.sqrt_toggle.value, causal=self.causal_toggle.value,
             seed=self.seed_slider.value)
-        self.stats = row_stats(self.weights)
+        allowed = causal_mask(self.n_slider.value) if self.causal_toggle.value else None
+        self.stats = row_stats(self.weights, allowed)
         fig = new_figure(3.6, 3.1)
         scale = "1/√d_k" if self.sqrt_toggle.value else "1"
         title = f"d_k={d_k}, scale={self.multiplier_slider.value:g}·{scale}"
