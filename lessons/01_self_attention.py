@@ -109,7 +109,12 @@ P = np.exp(S) / np.exp(S).sum(axis=-1, keepdims=True)  # softmax over keys (last
 out = P @ V  # (n_q, d_v)
 
 ours, weights = attention(Q, K, V, return_weights=True)
-print("vectorised == loops:", np.allclose(out, out_loop), "| tutor_lib == loops:", np.allclose(ours, out_loop))
+print(
+    "vectorised == loops:",
+    np.allclose(out, out_loop),
+    "| tutor_lib == loops:",
+    np.allclose(ours, out_loop),
+)
 
 # %% [markdown]
 # A picture of the weights. **Rows are queries** (who is looking, top to bottom) and **columns are keys**
@@ -147,6 +152,7 @@ for dk in [1, 4, 16, 64, 256, 1024]:
 # Below: 16 keys, random q and k. We measure the mean largest weight per row, the mean row entropy (in bits;
 # log₂ 16 = 4 bits means uniform), and the size of the softmax Jacobian, with and without the √d_k.
 
+
 # %%
 def saturation(dk, scaled, n=16, trials=200, seed=0):
     g = np.random.default_rng(seed)
@@ -162,9 +168,13 @@ def saturation(dk, scaled, n=16, trials=200, seed=0):
 dks = [1, 4, 16, 64, 256, 1024]
 rows = {scaled: [saturation(dk, scaled) for dk in dks] for scaled in (True, False)}
 print(f"{'d_k':>5} | {'max weight':>22} | {'entropy (bits)':>22} | {'‖Jacobian‖':>22}")
-print(f"{'':>5} | {'÷√d_k':>10} {'raw':>11} | {'÷√d_k':>10} {'raw':>11} | {'÷√d_k':>10} {'raw':>11}")
+print(
+    f"{'':>5} | {'÷√d_k':>10} {'raw':>11} | {'÷√d_k':>10} {'raw':>11} | {'÷√d_k':>10} {'raw':>11}"
+)
 for dk, a, b in zip(dks, rows[True], rows[False], strict=True):
-    print(f"{dk:>5} | {a[0]:>10.2f} {b[0]:>11.2f} | {a[1]:>10.2f} {b[1]:>11.2f} | {a[2]:>10.3f} {b[2]:>11.3f}")
+    print(
+        f"{dk:>5} | {a[0]:>10.2f} {b[0]:>11.2f} | {a[1]:>10.2f} {b[1]:>11.2f} | {a[2]:>10.3f} {b[2]:>11.3f}"
+    )
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(7.5, 2.8), layout="constrained")
@@ -172,10 +182,20 @@ for scaled, style in ((True, "o-"), (False, "s--")):
     label = "scores ÷ √d_k" if scaled else "raw q·k"
     axes[0].plot(dks, [r[0] for r in rows[scaled]], style, label=label)
     axes[1].plot(dks, [r[1] for r in rows[scaled]], style, label=label)
-axes[0].set(xscale="log", xlabel="d_k", ylabel="mean max weight", ylim=(0, 1.05),
-            title="softmax saturates without √d_k")
-axes[1].set(xscale="log", xlabel="d_k", ylabel="mean row entropy (bits)", ylim=(0, 4.2),
-            title="16 keys: uniform = 4 bits")
+axes[0].set(
+    xscale="log",
+    xlabel="d_k",
+    ylabel="mean max weight",
+    ylim=(0, 1.05),
+    title="softmax saturates without √d_k",
+)
+axes[1].set(
+    xscale="log",
+    xlabel="d_k",
+    ylabel="mean row entropy (bits)",
+    ylim=(0, 4.2),
+    title="16 keys: uniform = 4 bits",
+)
 axes[0].legend(fontsize=8)
 plt.show()
 
@@ -213,6 +233,7 @@ print("same as softmax(logits - 1000):", np.allclose(softmax(logits), softmax(lo
 # Write `my_softmax(x)`: the softmax over the **last** axis of a numpy array of any shape.
 # It must survive logits of ±1000 and `-inf` entries, and return zeros for a row that is entirely `-inf`.
 # Hints: `x.max(axis=-1, keepdims=True)`; `np.isfinite`; `np.where`.
+
 
 # %%
 def my_softmax(x):
@@ -256,8 +277,9 @@ print("rows still sum to 1:", np.allclose(w_causal.sum(-1), 1))
 nobody = np.ones((n, n), dtype=bool)
 nobody[2] = False  # query 2 may attend to nothing
 ours = attention(x6, x6, x6, nobody)
-theirs = F.scaled_dot_product_attention(*(torch.from_numpy(x6) for _ in range(3)),
-                                        attn_mask=torch.from_numpy(nobody)).numpy()
+theirs = F.scaled_dot_product_attention(
+    *(torch.from_numpy(x6) for _ in range(3)), attn_mask=torch.from_numpy(nobody)
+).numpy()
 print("our row 2:", ours[2], "| SDPA row 2:", theirs[2], "| any NaN:", np.isnan(ours).any())
 
 # %% [markdown]
@@ -283,7 +305,9 @@ print("causal_mask(1, 5):\n", causal_mask(1, 5).astype(int))
 n, d = 7, 4
 q7, k7, v7 = (rng.standard_normal((n, d)) for _ in range(3))
 full = attention(q7, k7, v7, causal=True)
-steps = [attention(q7[t : t + 1], k7[: t + 1], v7[: t + 1], causal=True) for t in range(n)]  # KV cache
+steps = [
+    attention(q7[t : t + 1], k7[: t + 1], v7[: t + 1], causal=True) for t in range(n)
+]  # KV cache
 print("token-by-token decoding == full causal attention:", np.allclose(np.concatenate(steps), full))
 
 # %% [markdown]
@@ -298,7 +322,9 @@ from torch.nn.attention.bias import causal_lower_right
 qt, kt, vt = (torch.from_numpy(a) for a in (q7[-2:], k7, v7))  # 2 queries (the last 2), 7 keys
 ours = attention(q7[-2:], k7, v7, causal=True)
 top_left = F.scaled_dot_product_attention(qt, kt, vt, is_causal=True).numpy()
-bottom_right = F.scaled_dot_product_attention(qt, kt, vt, attn_mask=causal_lower_right(2, 7)).numpy()
+bottom_right = F.scaled_dot_product_attention(
+    qt, kt, vt, attn_mask=causal_lower_right(2, 7)
+).numpy()
 print("ours == SDPA(is_causal=True)           :", np.allclose(ours, top_left))
 print("ours == SDPA(causal_lower_right(2, 7)) :", np.allclose(ours, bottom_right))
 print("ours == the last 2 rows of full causal :", np.allclose(ours, full[-2:]))
@@ -308,6 +334,7 @@ print("ours == the last 2 rows of full causal :", np.allclose(ours, full[-2:]))
 # Write `my_causal_mask(n_q, n_k)` returning a boolean (n_q, n_k) array, True where query i may attend to
 # key j. Check your answer on the n_q = 2, n_k = 5 picture above before running the check.
 # Hint: compare `np.arange(n_k)[None, :]` with `np.arange(n_q)[:, None] + (n_k - n_q)`.
+
 
 # %%
 def my_causal_mask(n_q, n_k):
@@ -322,6 +349,7 @@ passed = check_causal_mask(my_causal_mask)
 # (..., n_k, d_v), where `mask` is boolean (True = may attend). Use your softmax from Exercise 1 (or
 # `tutor_lib.attention.softmax`). Hint: `np.where(mask, scores, -np.inf)`; transpose keys with
 # `k.swapaxes(-1, -2)` so that batch and head dimensions work.
+
 
 # %%
 def my_attention(q, k, v, mask=None):
@@ -344,8 +372,15 @@ k = rng.standard_normal((b, h, n_k, d_k))
 v = rng.standard_normal((b, h, n_k, d_v))
 mask = rng.random((b, 1, n_q, n_k)) < 0.7  # broadcast over heads
 ours = attention(q, k, v, mask)
-theirs = F.scaled_dot_product_attention(*map(torch.from_numpy, (q, k, v)), attn_mask=torch.from_numpy(mask))
-print("output shape:", ours.shape, "| max |ours - SDPA| < 1e-12:", np.abs(ours - theirs.numpy()).max() < 1e-12)
+theirs = F.scaled_dot_product_attention(
+    *map(torch.from_numpy, (q, k, v)), attn_mask=torch.from_numpy(mask)
+)
+print(
+    "output shape:",
+    ours.shape,
+    "| max |ours - SDPA| < 1e-12:",
+    np.abs(ours - theirs.numpy()).max() < 1e-12,
+)
 
 # %% [markdown]
 # ## 8. Multi-head attention
@@ -369,14 +404,21 @@ q_heads = split_heads(X @ W_q, num_heads)  # (h, n, d_h)
 print("X:", X.shape, "→ X @ W_q:", (X @ W_q).shape, "→ split_heads:", q_heads.shape)
 print("merge_heads(split_heads(.)) is the identity:", np.array_equal(merge_heads(q_heads), X @ W_q))
 
-_, head_weights = attention(q_heads, split_heads(X @ W_k, num_heads), split_heads(X @ W_v, num_heads),
-                            causal=True, return_weights=True)  # (h, n, n): one pattern per head
+_, head_weights = attention(
+    q_heads,
+    split_heads(X @ W_k, num_heads),
+    split_heads(X @ W_v, num_heads),
+    causal=True,
+    return_weights=True,
+)  # (h, n, n): one pattern per head
 y = multi_head_attention(X, W_q, W_k, W_v, W_o, num_heads, causal=True)
 print("MHA output:", y.shape)
 
 fig, axes = plt.subplots(1, num_heads, figsize=(6.4, 2.8), layout="constrained")
 for i, ax in enumerate(axes):
-    plot_attention(head_weights[i], ax=ax, title=f"head {i}", annotate=False, colorbar=i == num_heads - 1)
+    plot_attention(
+        head_weights[i], ax=ax, title=f"head {i}", annotate=False, colorbar=i == num_heads - 1
+    )
 plt.show()
 
 # %% [markdown]
@@ -384,12 +426,16 @@ plt.show()
 # (which stores weights transposed, as `x @ W.T`):
 
 # %%
-mha = torch.nn.MultiheadAttention(d_model, num_heads, bias=False, batch_first=True, dtype=torch.float64)
+mha = torch.nn.MultiheadAttention(
+    d_model, num_heads, bias=False, batch_first=True, dtype=torch.float64
+)
 with torch.no_grad():
     mha.in_proj_weight.copy_(torch.from_numpy(np.concatenate([W_q.T, W_k.T, W_v.T])))
     mha.out_proj.weight.copy_(torch.from_numpy(W_o.T))
     Xt = torch.from_numpy(X)[None]
-    y_torch, _ = mha(Xt, Xt, Xt, attn_mask=torch.from_numpy(~causal_mask(n)))  # torch: True = blocked!
+    y_torch, _ = mha(
+        Xt, Xt, Xt, attn_mask=torch.from_numpy(~causal_mask(n))
+    )  # torch: True = blocked!
 print("ours == nn.MultiheadAttention:", np.allclose(y, y_torch[0].numpy()))
 
 # %% [markdown]
@@ -416,10 +462,13 @@ from torch.utils.flop_counter import FlopCounterMode
 
 def torch_mha(x, w_q, w_k, w_v, w_o, num_heads):
     n, d = x.shape
-    split = lambda t: t.view(n, num_heads, d // num_heads).transpose(0, 1)  # (h, n, d_h)
-    q, k, v = split(x @ w_q), split(x @ w_k), split(x @ w_v)
-    p = torch.softmax(q @ k.transpose(-1, -2) / (d // num_heads) ** 0.5, dim=-1)  # (h, n, n)
-    return (p @ v).transpose(0, 1).reshape(n, d) @ w_o
+    d_h = d // num_heads
+    q, k, v = (
+        (x @ w).view(n, num_heads, d_h).transpose(0, 1)  # (h, n, d_h)
+        for w in (w_q, w_k, w_v)
+    )
+    p = torch.softmax(q @ k.transpose(-1, -2) / d_h**0.5, dim=-1)  # (h, n, n)
+    return (p @ v).transpose(0, 1).reshape(n, d) @ w_o  # (n, d)
 
 
 print(f"{'n':>5} {'d':>4} | {'counted FLOPs':>14} | {'8nd² + 4n²d':>12} | equal")
@@ -430,7 +479,9 @@ for n, d in [(64, 64), (256, 64), (256, 128), (1024, 64)]:
         torch_mha(x, *ws, num_heads=4)
     formula = attention_flops(n, d)
     total = formula["projections"] + formula["scores"]
-    print(f"{n:>5} {d:>4} | {counter.get_total_flops():>14,} | {total:>12,} | {counter.get_total_flops() == total}")
+    print(
+        f"{n:>5} {d:>4} | {counter.get_total_flops():>14,} | {total:>12,} | {counter.get_total_flops() == total}"
+    )
 
 # %% [markdown]
 # The ratio of the two terms is 4n²d / 8nd² = **n / 2d**: for short sequences the projections dominate; past
@@ -449,8 +500,10 @@ for n, d in [(512, 64), (512, 128), (1024, 64)]:
     with FlopCounterMode(display=False) as counter:
         p = torch.softmax(q @ k.transpose(-1, -2) / d**0.5, dim=-1)  # (1, n, n) the weights
         p @ v
-    print(f"n={n:>5} d={d:>4}: score+PV FLOPs = {counter.get_total_flops() / 1e6:7.1f} M "
-          f"(4n²d = {4 * n * n * d / 1e6:7.1f} M) | weights matrix {p.nbytes / 2**20:4.1f} MiB")
+    print(
+        f"n={n:>5} d={d:>4}: score+PV FLOPs = {counter.get_total_flops() / 1e6:7.1f} M "
+        f"(4n²d = {4 * n * n * d / 1e6:7.1f} M) | weights matrix {p.nbytes / 2**20:4.1f} MiB"
+    )
 
 # %% [markdown]
 # At n = 512, doubling d from 64 to 128 doubles the FLOPs but leaves the weights matrix unchanged;
@@ -479,8 +532,13 @@ from tutor_lib.widgets.attention import attention_weights_demo, row_stats
 fig, axes = plt.subplots(1, 2, figsize=(6.6, 2.9), layout="constrained")
 for ax, scaled in zip(axes, (True, False), strict=True):
     _, w = attention_weights_demo(8, 512, sqrt_scaling=scaled)
-    plot_attention(w, ax=ax, annotate=False, colorbar=not scaled,
-                   title=f"d_k=512, {'÷√d_k' if scaled else 'raw'}: max w {row_stats(w)['max_weight']:.2f}")
+    plot_attention(
+        w,
+        ax=ax,
+        annotate=False,
+        colorbar=not scaled,
+        title=f"d_k=512, {'÷√d_k' if scaled else 'raw'}: max w {row_stats(w)['max_weight']:.2f}",
+    )
 plt.show()
 
 # %% [markdown]

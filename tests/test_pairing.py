@@ -46,7 +46,9 @@ def test_lesson_matches_notebook(py: Path):
 def test_notebook_has_lesson_and_was_executed(ipynb: Path):
     rel = ipynb.relative_to(ROOT)
     py = LESSONS / ipynb.relative_to(NOTEBOOKS).with_suffix(".py")
-    assert py.exists(), f"{rel} has no lesson source {py.relative_to(ROOT)}; lessons/*.py are edited"
+    assert py.exists(), (
+        f"{rel} has no lesson source {py.relative_to(ROOT)}; lessons/*.py are edited"
+    )
     code = [c for c in jupytext.read(ipynb).cells if c.cell_type == "code"]
     unrun = [i for i, c in enumerate(code) if c.get("execution_count") is None]
     assert not unrun, (

@@ -62,9 +62,7 @@ def _check_qkv(q, k, v) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     k = as_float_array(k, "k", min_ndim=2)
     v = as_float_array(v, "v", min_ndim=2)
     if q.shape[-1] != k.shape[-1]:
-        raise ValueError(
-            f"q and k must share the last dim d_k, got q {q.shape} and k {k.shape}"
-        )
+        raise ValueError(f"q and k must share the last dim d_k, got q {q.shape} and k {k.shape}")
     if k.shape[-2] != v.shape[-2]:
         raise ValueError(
             f"k and v must have the same number of keys n_k (dim -2), got k {k.shape} and v {v.shape}"
@@ -157,8 +155,10 @@ def multi_head_attention(x, w_q, w_k, w_v, w_o, num_heads: int, *, mask=None, ca
     d_model = x.shape[-1]
     for name, w in (("w_q", w_q), ("w_k", w_k), ("w_v", w_v), ("w_o", w_o)):
         if np.shape(w) != (d_model, d_model):
-            raise ValueError(f"{name} must have shape (d_model, d_model) = {(d_model, d_model)}, "
-                             f"got {np.shape(w)}")
+            raise ValueError(
+                f"{name} must have shape (d_model, d_model) = {(d_model, d_model)}, "
+                f"got {np.shape(w)}"
+            )
     q = split_heads(x @ as_float_array(w_q, "w_q"), num_heads)  # (..., h, n, d_h)
     k = split_heads(x @ as_float_array(w_k, "w_k"), num_heads)
     v = split_heads(x @ as_float_array(w_v, "w_v"), num_heads)

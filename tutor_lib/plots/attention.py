@@ -47,11 +47,20 @@ def plot_attention(
     """
     w = _check_matrix(weights, "weights").astype(float)
     if np.isnan(w).any() or w.min() < -1e-9 or w.max() > 1 + 1e-9:
-        raise ValueError("weights must lie in [0, 1] (did you pass scores instead of softmax output?)")
+        raise ValueError(
+            "weights must lie in [0, 1] (did you pass scores instead of softmax output?)"
+        )
     n_q, n_k = w.shape
     ax = new_axes(ax, (3.2, 3.0))
-    image = ax.imshow(w, cmap="viridis", vmin=0.0, vmax=1.0, origin="upper", aspect="auto",
-                      interpolation="nearest")
+    image = ax.imshow(
+        w,
+        cmap="viridis",
+        vmin=0.0,
+        vmax=1.0,
+        origin="upper",
+        aspect="auto",
+        interpolation="nearest",
+    )
     _label_axes(ax, n_q, n_k, tokens)
     if annotate is None:
         annotate = max(n_q, n_k) <= 8
@@ -77,8 +86,9 @@ def plot_mask(mask, *, ax=None, title: str | None = None, tokens: Sequence[str] 
         raise TypeError(f"mask must be boolean (True = may attend), got dtype {m.dtype}")
     n_q, n_k = m.shape
     ax = new_axes(ax, (3.0, 3.0))
-    ax.imshow(m, cmap="Blues", vmin=0, vmax=1.25, origin="upper", aspect="auto",
-              interpolation="nearest")
+    ax.imshow(
+        m, cmap="Blues", vmin=0, vmax=1.25, origin="upper", aspect="auto", interpolation="nearest"
+    )
     _label_axes(ax, n_q, n_k, tokens)
     if max(n_q, n_k) <= 32:  # grid lines between cells help counting
         ax.set_xticks(np.arange(-0.5, n_k), minor=True)

@@ -15,7 +15,12 @@ D_K_CHOICES = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
 
 
 def attention_weights_demo(
-    n: int, d_k: int, *, multiplier: float = 1.0, sqrt_scaling: bool = True, causal: bool = False,
+    n: int,
+    d_k: int,
+    *,
+    multiplier: float = 1.0,
+    sqrt_scaling: bool = True,
+    causal: bool = False,
     seed: int = 0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Random q, k ~ N(0, 1) of shape (n, d_k) → (scaled scores, weights), both (n, n).
@@ -53,23 +58,38 @@ class AttentionExplorer(widgets.VBox):
     Current data: ``.scores`` and ``.weights`` (n, n) and ``.stats`` (see :func:`row_stats`).
     """
 
-    def __init__(self, n: int = 8, d_k: int = 64, multiplier: float = 1.0, causal: bool = False,
-                 seed: int = 0):
+    def __init__(
+        self,
+        n: int = 8,
+        d_k: int = 64,
+        multiplier: float = 1.0,
+        causal: bool = False,
+        seed: int = 0,
+    ):
         style = slider_style()
-        self.n_slider = widgets.IntSlider(value=n, min=1, max=24, description="length n",
-                                          style=style)
-        self.d_k_slider = widgets.SelectionSlider(options=D_K_CHOICES, value=d_k,
-                                                  description="d_k", style=style)
+        self.n_slider = widgets.IntSlider(
+            value=n, min=1, max=24, description="length n", style=style
+        )
+        self.d_k_slider = widgets.SelectionSlider(
+            options=D_K_CHOICES, value=d_k, description="d_k", style=style
+        )
         self.multiplier_slider = widgets.FloatLogSlider(
-            value=multiplier, base=2, min=-4, max=4, step=0.5, description="scale ×", style=style)
+            value=multiplier, base=2, min=-4, max=4, step=0.5, description="scale ×", style=style
+        )
         self.sqrt_toggle = widgets.Checkbox(value=True, description="divide by √d_k")
         self.causal_toggle = widgets.Checkbox(value=causal, description="causal")
-        self.seed_slider = widgets.IntSlider(value=seed, min=0, max=20, description="seed",
-                                             style=style)
+        self.seed_slider = widgets.IntSlider(
+            value=seed, min=0, max=20, description="seed", style=style
+        )
         self.image = image_widget()
         self.info = widgets.HTML()
-        controls = [self.n_slider, self.d_k_slider, self.multiplier_slider, self.seed_slider,
-                    widgets.HBox([self.sqrt_toggle, self.causal_toggle])]
+        controls = [
+            self.n_slider,
+            self.d_k_slider,
+            self.multiplier_slider,
+            self.seed_slider,
+            widgets.HBox([self.sqrt_toggle, self.causal_toggle]),
+        ]
         super().__init__([widgets.HBox([widgets.VBox(controls), self.image]), self.info])
         for control in (*controls[:4], self.sqrt_toggle, self.causal_toggle):
             control.observe(self._update, names="value")
@@ -78,9 +98,13 @@ class AttentionExplorer(widgets.VBox):
     def _update(self, _change=None) -> None:
         d_k = self.d_k_slider.value
         self.scores, self.weights = attention_weights_demo(
-            self.n_slider.value, d_k, multiplier=self.multiplier_slider.value,
-            sqrt_scaling=self.sqrt_toggle.value, causal=self.causal_toggle.value,
-            seed=self.seed_slider.value)
+            self.n_slider.value,
+            d_k,
+            multiplier=self.multiplier_slider.value,
+            sqrt_scaling=self.sqrt_toggle.value,
+            causal=self.causal_toggle.value,
+            seed=self.seed_slider.value,
+        )
         allowed = causal_mask(self.n_slider.value) if self.causal_toggle.value else None
         self.stats = row_stats(self.weights, allowed)
         fig = new_figure(3.6, 3.1)
@@ -93,7 +117,8 @@ class AttentionExplorer(widgets.VBox):
         self.info.value = note_html(
             f"std of scaled scores {visible.std():.2f} · mean row entropy "
             f"{self.stats['entropy_bits']:.2f} of {self.stats['max_entropy_bits']:.2f} bits possible"
-            f" · mean max weight {self.stats['max_weight']:.2f}")
+            f" · mean max weight {self.stats['max_weight']:.2f}"
+        )
 
 
 def attention_explorer(**kwargs) -> AttentionExplorer:
