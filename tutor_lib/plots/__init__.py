@@ -11,3 +11,7 @@ __all__ = ["plot_attention", "plot_mask"]
 from tutor_lib.plots.costs import plot_flop_shares, plot_memory_bars, plot_scaling  # noqa: E402
 
 __all__ += ["plot_flop_shares", "plot_memory_bars", "plot_scaling"]
+
+from tutor_lib.plots.masks import plot_tiles  # noqa: E402
+
+__all__ += ["plot_tiles"]

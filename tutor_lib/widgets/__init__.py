@@ -10,3 +10,7 @@ from tutor_lib.widgets.memory import attention_memory_explorer, memory_explorer 
 from tutor_lib.widgets.progress import progress  # noqa: E402
 
 __all__ += ["flop_share_explorer", "memory_explorer", "attention_memory_explorer", "progress"]
+
+from tutor_lib.widgets.masks import mask_explorer  # noqa: E402
+
+__all__ += ["mask_explorer"]

@@ -1,0 +1,270 @@
+"""``mask_explorer()``: sparse attention patterns, their receptive field, and the tiles a kernel skips.
+
+Pick a pattern, move its sliders (only the ones that matter for it are shown) and see side by side
+the token mask, the receptive field after L layers, and the tile mask; one line below gives the
+density, keys per query, tile sparsity and the share of score FLOPs a tile-skipping kernel saves.
+Values that make no sense together (more global tokens than tokens, a summary wider than the
+stride…) are clamped and a note says so: the explorer never raises.
+"""
+
+from __future__ import annotations
+
+import ipywidgets as widgets
+import numpy as np
+
+from tutor_lib import masks
+from tutor_lib.plots.attention import plot_mask
+from tutor_lib.plots.masks import plot_tiles
+from tutor_lib.widgets._base import image_widget, new_figure, note_html, png_bytes, slider_style
+
+__all__ = ["MaskExplorer", "mask_explorer", "pattern_mask", "mask_stats", "PATTERNS", "VISIBLE"]
+
+# dropdown label → pattern key
+PATTERNS = {
+    "local window (Longformer, ±w/2)": "local",
+    "causal sliding window (Mistral)": "causal",
+    "dilated window (Longformer)": "dilated",
+    "block-diagonal chunks (Liu et al. 2018)": "block",
+    "strided (Sparse Transformer)": "strided",
+    "fixed (Sparse Transformer)": "fixed",
+    "Longformer: window + global": "longformer",
+    "BigBird: window + global + random": "bigbird",
+    "combine: pick the parts": "combine",
+}
+
+# the pattern-specific controls each pattern shows (n, layers and tile are always shown)
+VISIBLE = {
+    "local": ("left", "right"),
+    "causal": ("left",),
+    "dilated": ("left", "right", "dilation"),
+    "block": ("block",),
+    "strided": ("stride", "causal"),
+    "fixed": ("stride", "summary", "causal"),
+    "longformer": ("left", "right", "global_tokens"),
+    "bigbird": ("left", "right", "global_tokens", "num_random", "seed"),
+    "combine": ("use_window", "use_strided", "use_global", "use_random", "causal"),
+}
+# in "combine", each ticked part brings its own sliders
+PART_CONTROLS = {
+    "use_window": ("left", "right"),
+    "use_strided": ("stride",),
+    "use_global": ("global_tokens",),
+    "use_random": ("num_random", "seed"),
+}
+
+ABOUT = {
+    "local": "Longformer (Beltagy et al. 2020): key j allowed iff −left ≤ j − i ≤ right; "
+    "left = right = w/2 gives w + 1 keys (w = 512 in longformer-base-4096).",
+    "causal": "Mistral 7B (Jiang et al. 2023): positions i − W … i, i.e. left = W, right = 0 "
+    "(W + 1 keys; W = 4096). Code written as q − k < W means left = W − 1.",
+    "dilated": "Longformer's dilated window: offsets that are multiples of the dilation, "
+    "same number of keys, dilation × the reach.",
+    "block": "Local attention in independent chunks (Liu et al. 2018, 256 tokens): "
+    "a block-diagonal mask. Tokens never see across a chunk boundary in one layer.",
+    "strided": "Sparse Transformer (Child et al. 2019) head 2: (i − j) mod stride = 0. "
+    "Stripes, not a band: the band is the local head.",
+    "fixed": "Sparse Transformer 'fixed': the same block of stride tokens, plus the last "
+    "'summary' tokens of every block, which all later queries read.",
+    "longformer": "Longformer: sliding window plus global tokens (e.g. [CLS], the question) "
+    "whose rows and columns are full.",
+    "bigbird": "BigBird (Zaheer et al. 2020): window + global + random keys; the real "
+    "implementation uses 64-token blocks (3 random blocks per query block).",
+    "combine": "Union (|) of the ticked parts, optionally restricted to the past (& causal). "
+    "Window + strided is the Sparse Transformer's merged head.",
+}
+
+
+def _window(p: dict, n: int, notes: list[str]) -> tuple[int, int]:
+    left, right = p["left"], p["right"]
+    if max(left, right) > n - 1:
+        notes.append(f"a window side > n − 1 = {n - 1} already covers the sequence: clipped")
+    return min(left, n - 1), min(right, n - 1)
+
+
+def _clamp(p: dict, key: str, top: int, notes: list[str], why: str) -> int:
+    if p[key] > top:
+        notes.append(f"{key} = {p[key]} > {why} = {top}: using {top}")
+        return top
+    return p[key]
+
+
+def _combine(p: dict, n: int, notes: list[str]) -> np.ndarray:
+    mask = np.zeros((n, n), dtype=bool)
+    if p["use_window"]:
+        mask |= masks.local_mask(n, *_window(p, n, notes))
+    if p["use_strided"]:
+        mask |= masks.strided_mask(n, _clamp(p, "stride", n, notes, "n"), causal=False)
+    if p["use_global"]:
+        mask |= masks.global_mask(n, _clamp(p, "global_tokens", n, notes, "n"))
+    if p["use_random"]:
+        mask |= masks.random_mask(n, _clamp(p, "num_random", n, notes, "n"), p["seed"])
+    if not (p["use_window"] or p["use_strided"] or p["use_global"] or p["use_random"]):
+        notes.append("no part ticked: the mask is empty")
+    return mask & masks.causal_mask(n) if p["causal"] else mask
+
+
+def pattern_mask(pattern: str, params: dict) -> tuple[np.ndarray, list[str]]:
+    """(mask (n, n), notes about clamped values) for a pattern key of :data:`PATTERNS`.
+
+    ``params`` holds every control value: n, left, right, dilation, block, stride, summary, causal,
+    global_tokens, num_random, seed, use_window, use_strided, use_global, use_random.
+    """
+    p, n, notes = params, params["n"], []
+    if pattern in ("local", "causal", "longformer", "bigbird"):
+        left, right = _window(p, n, notes)
+        mask = masks.local_mask(n, left, 0 if pattern == "causal" else right)
+        if pattern in ("longformer", "bigbird"):
+            mask |= masks.global_mask(n, _clamp(p, "global_tokens", n, notes, "n"))
+        if pattern == "bigbird":
+            mask |= masks.random_mask(n, _clamp(p, "num_random", n, notes, "n"), p["seed"])
+    elif pattern == "dilated":
+        mask = masks.dilated_mask(n, *_window(p, n, notes), p["dilation"])
+    elif pattern == "block":
+        mask = masks.block_mask(n, _clamp(p, "block", n, notes, "n"))
+    elif pattern == "strided":
+        mask = masks.strided_mask(n, _clamp(p, "stride", n, notes, "n"), causal=p["causal"])
+    elif pattern == "fixed":
+        stride = _clamp(p, "stride", n, notes, "n")
+        summary = _clamp(p, "summary", stride, notes, "stride")
+        mask = masks.fixed_mask(n, stride, summary, causal=p["causal"])
+    elif pattern == "combine":
+        mask = _combine(p, n, notes)
+    else:
+        raise ValueError(f"pattern must be one of {sorted(VISIBLE)}, got {pattern!r}")
+    return mask, notes
+
+
+def mask_stats(mask: np.ndarray, receptive: np.ndarray, tile: int) -> dict[str, float]:
+    """Density, keys per query (mean/min/max), receptive-field coverage and farthest reach back,
+    tile sparsity and the fraction of score FLOPs a tile-skipping kernel saves."""
+    keys = masks.keys_per_query(mask)
+    n = mask.shape[0]
+    first_seen = np.where(receptive.any(axis=1), receptive.argmax(axis=1), np.arange(n))
+    return {
+        "density": masks.density(mask),
+        "keys_mean": float(keys.mean()),
+        "keys_min": int(keys.min()),
+        "keys_max": int(keys.max()),
+        "coverage": masks.density(receptive),
+        "reach_back": int((np.arange(n) - first_seen).max()),
+        "tile_sparsity": masks.tile_sparsity(mask, tile),
+        "flops_saved": masks.tile_savings(mask, tile),
+    }
+
+
+class MaskExplorer(widgets.VBox):
+    """Pattern dropdown + sliders → token mask | receptive field | tile mask, and a stats line.
+
+    Current data: ``.mask`` (n, n), ``.receptive`` (n, n), ``.tiles`` (tile grid), ``.stats``
+    (see :func:`mask_stats`), ``.notes`` (clamping notes) and ``.controls`` (name → widget).
+    """
+
+    def __init__(self, pattern: str = "local", n: int = 64, layers: int = 2, tile: int = 16):
+        style = slider_style()
+
+        def slider(name, value, lo, hi, label=None):
+            return widgets.IntSlider(
+                value=value,
+                min=lo,
+                max=hi,
+                description=label or name,
+                style=style,
+                continuous_update=True,
+            )
+
+        self.pattern = widgets.Dropdown(
+            options=list(PATTERNS.items()),
+            value=pattern,
+            description="pattern",
+            style=style,
+            layout=widgets.Layout(width="420px"),
+        )
+        self.controls = {
+            "n": slider("n", n, 8, 128, "length n"),
+            "layers": slider("layers", layers, 1, 8),
+            "tile": slider("tile", tile, 2, 64, "tile size"),
+            "left": slider("left", 4, 0, 64),
+            "right": slider("right", 4, 0, 64),
+            "dilation": slider("dilation", 2, 1, 8),
+            "block": slider("block", 16, 1, 64),
+            "stride": slider("stride", 8, 1, 32),
+            "summary": slider("summary", 2, 1, 8),
+            "global_tokens": slider("global_tokens", 2, 0, 16, "global tokens"),
+            "num_random": slider("num_random", 3, 0, 16, "random keys"),
+            "seed": slider("seed", 0, 0, 20),
+            "causal": widgets.Checkbox(value=True, description="causal (j ≤ i)"),
+            "use_window": widgets.Checkbox(value=True, description="window"),
+            "use_strided": widgets.Checkbox(value=True, description="strided"),
+            "use_global": widgets.Checkbox(value=False, description="global"),
+            "use_random": widgets.Checkbox(value=False, description="random"),
+        }
+        self.about = widgets.HTML()
+        self.image = image_widget()
+        self.info = widgets.HTML()
+        names = list(self.controls)
+        columns = widgets.HBox(
+            [
+                widgets.VBox([self.controls[k] for k in names[:9]]),
+                widgets.VBox([self.controls[k] for k in names[9:]]),
+            ]
+        )
+        super().__init__([self.pattern, self.about, columns, self.image, self.info])
+        self.pattern.observe(self._update, names="value")
+        for control in self.controls.values():
+            control.observe(self._update, names="value")
+        self._update()
+
+    def visible_controls(self) -> list[str]:
+        """Names of the controls shown for the current pattern (and ticked parts in 'combine')."""
+        pattern = self.pattern.value
+        shown = ["n", "layers", "tile", *VISIBLE[pattern]]
+        if pattern == "combine":
+            for part, extra in PART_CONTROLS.items():
+                if self.controls[part].value:
+                    shown += extra
+        return shown
+
+    def _update(self, _change=None) -> None:
+        shown = set(self.visible_controls())
+        for name, control in self.controls.items():
+            control.layout.display = None if name in shown else "none"
+        pattern = self.pattern.value
+        self.about.value = f"<i>{ABOUT[pattern]}</i>"
+        params = {name: control.value for name, control in self.controls.items()}
+        try:
+            self._compute(pattern, params)
+        except Exception as err:  # noqa: BLE001 - never a traceback in front of a learner
+            self.info.value = note_html("nothing drawn", warning=f"could not draw this: {err}")
+
+    def _compute(self, pattern: str, params: dict) -> None:
+        n = params["n"]
+        self.mask, self.notes = pattern_mask(pattern, params)
+        tile = _clamp(params, "tile", n, self.notes, "n")
+        self.receptive = masks.receptive_field(self.mask, params["layers"])
+        self.tiles = masks.tile_mask(self.mask, tile)
+        self.stats = s = mask_stats(self.mask, self.receptive, tile)
+        fig = new_figure(9.6, 3.3)
+        axes = fig.subplots(1, 3)
+        plot_mask(self.mask, ax=axes[0], title=f"token mask ({s['density']:.0%} of pairs)")
+        plot_mask(self.receptive, ax=axes[1], title=f"receptive field, {params['layers']} layer(s)")
+        plot_tiles(
+            self.mask,
+            tile,
+            ax=axes[2],
+            title=f"{tile}×{tile} tiles: {int(self.tiles.sum())}/{self.tiles.size} computed",
+        )
+        self.image.value = png_bytes(fig)
+        self.info.value = note_html(
+            f"density {s['density']:.3f} · keys per query {s['keys_mean']:.1f} "
+            f"(min {s['keys_min']}, max {s['keys_max']}) · after {params['layers']} layer(s) "
+            f"{s['coverage']:.0%} of pairs connected, reach {s['reach_back']} tokens back · "
+            f"tile sparsity {s['tile_sparsity']:.0%} · a tile-skipping kernel saves "
+            f"{s['flops_saved']:.0%} of score FLOPs<br>tiles: white = skipped, orange = computed "
+            "but masked (wasted), blue = allowed",
+            warning="; ".join(self.notes) or None,
+        )
+
+
+def mask_explorer(**kwargs) -> MaskExplorer:
+    """Build the explorer (keywords set the start: pattern, n, layers, tile)."""
+    return MaskExplorer(**kwargs)
