@@ -24,3 +24,11 @@ __all__ += [
     "check_loglog_slope",
     "check_score_matrix_bytes",
 ]
+
+from tutor_lib.exercises.masks import (  # noqa: E402
+    check_dilated_mask,
+    check_receptive_field,
+    check_tile_sparsity,
+)
+
+__all__ += ["check_dilated_mask", "check_receptive_field", "check_tile_sparsity"]
