@@ -34,7 +34,7 @@ $(STAMP): requirements.txt pyproject.toml
 setup: $(STAMP)
 
 lab: setup
-	$(BIN)/jupyter lab --no-browser $(ROOT_FLAG) --ip=127.0.0.1 --port=$(JUPYTER_PORT) \
+	$(BIN)/jupyter lab $(ROOT_FLAG) --ip=127.0.0.1 --port=$(JUPYTER_PORT) \
 		--ServerApp.root_dir="$(CURDIR)" \
 		--ServerApp.default_url=/lab/tree/notebooks/01_self_attention.ipynb
 
