@@ -54,3 +54,31 @@ def arange_mask(n_q: int, n_k: int, rule) -> np.ndarray:
     i = np.arange(n_q)[:, None]
     j = np.arange(n_k)[None, :]
     return np.broadcast_to(rule(i, j), (n_q, n_k)).copy()
+
+
+def dense_masked_torch(q, k, v, mask, *, scale=None):
+    """Dense masked attention in plain torch ops, differentiable (gradient oracle for sparse kernels).
+
+    ``mask`` bool (n_q, n_k), True = may attend; fully masked rows give output 0 and no NaN gradients.
+    """
+    allowed = torch.as_tensor(np.asarray(mask, dtype=bool))
+    scale = q.shape[-1] ** -0.5 if scale is None else scale
+    scores = torch.matmul(q, k.transpose(-1, -2)) * scale
+    empty = ~allowed.any(dim=-1, keepdim=True)  # (n_q, 1) rows with no allowed key
+    scores = scores.masked_fill(~allowed, float("-inf")).masked_fill(empty, 0.0)
+    weights = torch.softmax(scores, dim=-1) * (~empty)
+    return torch.matmul(weights, v)
+
+
+def reach_brute_force(mask, layers: int) -> np.ndarray:
+    """Receptive field by graph search: R[i, j] iff a path j → … → i of at most ``layers`` steps
+    exists, each step along an allowed (query, key) pair or staying put (the residual)."""
+    m = np.asarray(mask, dtype=bool)
+    n = m.shape[0]
+    reach = np.zeros((n, n), dtype=bool)
+    for i in range(n):
+        frontier = {i}
+        for _ in range(layers):  # keys of keys of … i, one layer down per step
+            frontier |= {j for f in frontier for j in np.flatnonzero(m[f])}
+        reach[i, sorted(frontier)] = True
+    return reach
