@@ -177,8 +177,8 @@ def block_sparse_attention(
         rows = slice(tq * block, min((tq + 1) * block, n_q))
         q_blk = q[..., rows, :]  # (..., B, d_k)
         active = np.flatnonzero(row)
-        if active.size == 0:  # nothing allowed in this query block: output 0, no work
-            outputs.append(q_blk.new_zeros(*q_blk.shape[:-1], v.shape[-1]))
+        if active.size == 0:  # nothing allowed in this block: output 0 (an empty matmul, so the
+            outputs.append(q_blk[..., :0] @ v[..., :0, :])  # result stays in the autograd graph)
             continue
         keys = np.concatenate([np.arange(b * block, min((b + 1) * block, n_k)) for b in active])
         idx = torch.from_numpy(keys)
