@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import numpy as np
+from matplotlib.ticker import LogLocator, NullLocator
 
 from tutor_lib.costs import crossover_length, layer_flops
 from tutor_lib.measure import loglog_slope
@@ -85,6 +86,8 @@ def plot_memory_bars(
     low, high = gib.min(), max(gib.max(), limit_gib or 0)
     ax.set_xscale("log")
     ax.set_xlim(low / 4, high * 30)  # room for the value labels
+    ax.xaxis.set_major_locator(LogLocator(numticks=6))  # few ticks: quick to draw in a widget
+    ax.xaxis.set_minor_locator(NullLocator())
     if limit_gib is not None:
         ax.axvline(limit_gib, color="tab:red", linestyle="--", linewidth=1)
         ax.text(limit_gib, y.max() + 0.45, f" {limit_label}", color="tab:red", fontsize=8, va="top")
