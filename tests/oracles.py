@@ -56,6 +56,22 @@ def arange_mask(n_q: int, n_k: int, rule) -> np.ndarray:
     return np.broadcast_to(rule(i, j), (n_q, n_k)).copy()
 
 
+def causal_lower_right_mask(n_q: int, n_k: int) -> np.ndarray:
+    """torch's own bottom-right causal mask, ``torch.nn.attention.bias.causal_lower_right``, dense bool.
+
+    ``_materialize`` is the only way torch 2.13 offers to densify a CausalBias; tests only. The first
+    call costs ~2 s: importing ``torch.nn.attention.bias`` imports ``torch._dynamo``.
+    """
+    import warnings
+
+    from torch.nn.attention.bias import causal_lower_right
+
+    with warnings.catch_warnings():  # "will produce NaNs when seq_len_q > seq_len_kv": we densify
+        warnings.simplefilter("ignore", UserWarning)
+        bias = causal_lower_right(n_q, n_k)
+    return bias._materialize().numpy()
+
+
 def dense_masked_torch(q, k, v, mask, *, scale=None):
     """Dense masked attention in plain torch ops, differentiable (gradient oracle for sparse kernels).
 
