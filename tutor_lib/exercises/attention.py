@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from tutor_lib.attention import attention, causal_mask, softmax
+from tutor_lib.exercises._answers import register_answers
 from tutor_lib.exercises._core import Case, run_check
 
 __all__ = ["check_softmax", "check_attention", "check_causal_mask"]
@@ -122,3 +123,38 @@ def _causal_cases() -> list[Case]:
 def check_causal_mask(fn) -> bool:
     """Check ``fn(n_q, n_k)``: the bottom-right aligned causal mask, boolean (n_q, n_k)."""
     return run_check(fn, _causal_cases())
+
+
+# -- answer key (tools/check_solutions.py): the library passes, a typical mistake fails ----------
+def _softmax_without_max(x):
+    with np.errstate(over="ignore", invalid="ignore"):
+        e = np.exp(x)
+        return e / e.sum(axis=-1, keepdims=True)
+
+
+def _attention_without_scale(q, k, v, mask=None):
+    return attention(q, k, v, mask, scale=1.0)
+
+
+def _causal_mask_top_left(n_q, n_k):
+    return np.tril(np.ones((n_q, n_k), dtype=bool))
+
+
+register_answers(
+    check_softmax,
+    reference=softmax,
+    wrong=_softmax_without_max,
+    mistake="no max subtraction: exp(1000) overflows",
+)
+register_answers(
+    check_attention,
+    reference=attention,
+    wrong=_attention_without_scale,
+    mistake="scores not divided by √d_k",
+)
+register_answers(
+    check_causal_mask,
+    reference=causal_mask,
+    wrong=_causal_mask_top_left,
+    mistake="top-left aligned (SDPA's is_causal) instead of bottom-right",
+)

@@ -14,6 +14,7 @@ from tutor_lib.costs import (
     kv_cache_bytes,
     score_matrix_bytes,
 )
+from tutor_lib.exercises._answers import register_answers
 from tutor_lib.exercises._core import Case, compare_arrays, run_check
 from tutor_lib.ffn import chunked_ffn, ffn
 from tutor_lib.measure import loglog_slope, peak_bytes
@@ -200,3 +201,67 @@ def check_loglog_slope(fn) -> bool:
         )
     )
     return run_check(fn, cases, compare=lambda got, exp: compare_arrays(got, exp, rtol=1e-9))
+
+
+# -- answer key (tools/check_solutions.py): the library passes, a typical mistake fails ----------
+def _kv_cache_bytes_all_heads(shape, tokens, bytes_per_value, batch):
+    d_head = shape.d_model // shape.n_heads
+    return 2 * shape.n_layers * shape.n_heads * d_head * tokens * bytes_per_value * batch
+
+
+def _attention_params_ignoring_gqa(d_model, n_heads, n_kv_heads):
+    return 4 * d_model * d_model
+
+
+def _crossover_ignoring_projections(d_model, d_ff):
+    return d_ff
+
+
+def _chunked_ffn_not_chunked(x, w1, b1, w2, b2, *, chunk_size):
+    return ffn(x, w1, b1, w2, b2)
+
+
+def _score_bytes_one_head(n, n_heads, bytes_per_value):
+    return n * n * bytes_per_value
+
+
+def _slope_from_end_points(xs, ys):
+    return float(np.log(ys[-1] / ys[0]) / np.log(xs[-1] / xs[0]))
+
+
+register_answers(
+    check_kv_cache_bytes,
+    reference=kv_cache_bytes,
+    wrong=_kv_cache_bytes_all_heads,
+    mistake="caches n_heads heads instead of n_kv_heads (ignores GQA)",
+)
+register_answers(
+    check_attention_params,
+    reference=attention_params,
+    wrong=_attention_params_ignoring_gqa,
+    mistake="4·d_model² (ignores the smaller K/V projections of GQA)",
+)
+register_answers(
+    check_crossover_length,
+    reference=crossover_length,
+    wrong=_crossover_ignoring_projections,
+    mistake="forgets the 8nd² projections (n = d_ff)",
+)
+register_answers(
+    check_chunked_ffn,
+    reference=chunked_ffn,
+    wrong=_chunked_ffn_not_chunked,
+    mistake="right values, but the whole hidden layer at once (peak memory too high)",
+)
+register_answers(
+    check_score_matrix_bytes,
+    reference=score_matrix_bytes,
+    wrong=_score_bytes_one_head,
+    mistake="one head only",
+)
+register_answers(
+    check_loglog_slope,
+    reference=loglog_slope,
+    wrong=_slope_from_end_points,
+    mistake="slope from the first and last points only (not least squares)",
+)

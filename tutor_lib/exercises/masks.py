@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from tutor_lib import masks
+from tutor_lib.exercises._answers import register_answers
 from tutor_lib.exercises._core import Case, run_check
 
 __all__ = ["check_dilated_mask", "check_receptive_field", "check_tile_sparsity"]
@@ -83,3 +86,40 @@ def _tile_cases() -> list[Case]:
 def check_tile_sparsity(fn) -> bool:
     """Check ``fn(mask, block)``: the fraction of ``block × block`` tiles that are entirely False."""
     return run_check(fn, _tile_cases())
+
+
+# -- answer key (tools/check_solutions.py): the library passes, a typical mistake fails ----------
+def _dilated_mask_undilated_reach(n, left, right, dilation):
+    offset = np.arange(n)[None, :] - np.arange(n)[:, None]  # j - i
+    return (offset % dilation == 0) & (offset >= -left) & (offset <= right)
+
+
+def _receptive_field_without_residual(mask, layers):
+    reach = np.asarray(mask, dtype=bool)
+    for _ in range(layers - 1):
+        reach = (reach.astype(np.int64) @ np.asarray(mask, dtype=np.int64)) > 0
+    return reach
+
+
+def _tile_sparsity_of_entries(mask, block):
+    return float(1.0 - np.asarray(mask, dtype=bool).mean())
+
+
+register_answers(
+    check_dilated_mask,
+    reference=masks.dilated_mask,
+    wrong=_dilated_mask_undilated_reach,
+    mistake="window not stretched by the dilation (|j - i| ≤ left/right, not left·dilation)",
+)
+register_answers(
+    check_receptive_field,
+    reference=masks.receptive_field,
+    wrong=_receptive_field_without_residual,
+    mistake="no residual connection (mask ** layers instead of (mask | I) ** layers)",
+)
+register_answers(
+    check_tile_sparsity,
+    reference=masks.tile_sparsity,
+    wrong=_tile_sparsity_of_entries,
+    mistake="fraction of False entries instead of entirely-False tiles",
+)
