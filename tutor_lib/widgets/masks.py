@@ -9,13 +9,16 @@ stride…) are clamped and a note says so: the explorer never raises.
 
 from __future__ import annotations
 
+import contextlib
+
 import ipywidgets as widgets
 import numpy as np
+from matplotlib.figure import Figure
 
 from tutor_lib import masks
 from tutor_lib.plots.attention import plot_mask
 from tutor_lib.plots.masks import plot_tiles
-from tutor_lib.widgets._base import image_widget, new_figure, note_html, png_bytes, slider_style
+from tutor_lib.widgets._base import image_widget, note_html, png_bytes, slider_style
 
 __all__ = ["MaskExplorer", "mask_explorer", "pattern_mask", "mask_stats", "PATTERNS", "VISIBLE"]
 
@@ -169,7 +172,7 @@ class MaskExplorer(widgets.VBox):
                 max=hi,
                 description=label or name,
                 style=style,
-                continuous_update=True,
+                continuous_update=False,  # redraw on release: no queue of stale frames
             )
 
         self.pattern = widgets.Dropdown(
@@ -214,6 +217,16 @@ class MaskExplorer(widgets.VBox):
             control.observe(self._update, names="value")
         self._update()
 
+    @contextlib.contextmanager
+    def hold(self):
+        """Set several controls at once and redraw once at the end: ``with explorer.hold(): ...``."""
+        self._held = True
+        try:
+            yield self
+        finally:
+            self._held = False
+            self._update()
+
     def visible_controls(self) -> list[str]:
         """Names of the controls shown for the current pattern (and ticked parts in 'combine')."""
         pattern = self.pattern.value
@@ -225,6 +238,8 @@ class MaskExplorer(widgets.VBox):
         return shown
 
     def _update(self, _change=None) -> None:
+        if getattr(self, "_held", False):
+            return
         shown = set(self.visible_controls())
         for name, control in self.controls.items():
             control.layout.display = None if name in shown else "none"
@@ -243,7 +258,10 @@ class MaskExplorer(widgets.VBox):
         self.receptive = masks.receptive_field(self.mask, params["layers"])
         self.tiles = masks.tile_mask(self.mask, tile)
         self.stats = s = mask_stats(self.mask, self.receptive, tile)
-        fig = new_figure(9.6, 3.3)
+        fig = Figure(
+            figsize=(9.6, 3.3), dpi=80
+        )  # fixed margins: constrained layout doubles the cost
+        fig.subplots_adjust(left=0.06, right=0.99, bottom=0.14, top=0.91, wspace=0.28)
         axes = fig.subplots(1, 3)
         plot_mask(self.mask, ax=axes[0], title=f"token mask ({s['density']:.0%} of pairs)")
         plot_mask(self.receptive, ax=axes[1], title=f"receptive field, {params['layers']} layer(s)")
