@@ -1,0 +1,394 @@
+# %% [markdown]
+# # 02 · The feed-forward network, and where attention overtakes it
+#
+# **What you will learn**
+# - the position-wise feed-forward network (FFN) of a Transformer layer, by hand and against PyTorch;
+# - what "position-wise" means, shown by permuting and editing tokens;
+# - its cost: **8d²** parameters and **16nd²** FLOPs when m = 4d, twice the attention projections;
+# - how a layer's FLOPs split between the projections, the FFN and the n² attention scores as the
+#   sequence grows, and the exact length **n = 2d + m** where the scores take over, counted by PyTorch;
+# - SwiGLU, the gated FFN of LLaMA and Mistral;
+# - the chunked FFN: identical outputs with a fraction of the peak memory, measured.
+#
+# **Prerequisites:** lesson 01 (attention and its cost 8nd² + 4n²d); lesson 00 helps for the numbers of
+# GPT-3.
+#
+# **Runtime:** about 15 s on a 2-core laptop CPU.
+
+# %%
+# %matplotlib inline
+import numpy as np
+import torch
+import torch.nn.functional as F
+from matplotlib import pyplot as plt
+from torch import nn
+from torch.nn.attention import SDPBackend, sdpa_kernel
+from torch.utils.flop_counter import FlopCounterMode
+
+from tutor_lib.attention import attention
+from tutor_lib.costs import (
+    GPT3_175B,
+    MISTRAL_7B_LIKE,
+    crossover_length,
+    ffn_flops,
+    layer_flops,
+)
+from tutor_lib.exercises import check_chunked_ffn, check_crossover_length
+from tutor_lib.ffn import chunked_ffn, ffn, swiglu
+from tutor_lib.measure import peak_bytes
+from tutor_lib.plots import plot_flop_shares
+from tutor_lib.widgets import flop_share_explorer
+
+rng = np.random.default_rng(0)
+torch.manual_seed(0)
+np.set_printoptions(precision=3, suppress=True)
+MiB = 2**20
+
+
+def count_flops(fn, *args):
+    """FLOPs PyTorch counts while fn runs (a matmul (m, k) @ (k, p) = 2·m·k·p), attention on the
+    plain math path (the fused CPU kernel is invisible to the counter)."""
+    with sdpa_kernel(SDPBackend.MATH), FlopCounterMode(display=False) as counter:
+        fn(*args)
+    return counter.get_total_flops()
+
+
+# %% [markdown]
+# ## 1. The FFN, by hand
+#
+# After attention has mixed information *between* tokens, every layer applies a small two-layer MLP to
+# *each token separately* (Vaswani et al. 2017, eq. 2):
+#
+# $$\text{FFN}(x) = \max(0,\; x W_1 + b_1)\, W_2 + b_2, \qquad W_1 \in \mathbb{R}^{d \times m},\;
+# W_2 \in \mathbb{R}^{m \times d}$$
+#
+# The hidden width m is usually **4d**: the layer widens each token to 4d numbers, applies a
+# non-linearity, and projects back. Five tokens of width d = 8, in numpy:
+
+# %%
+n, d, m = 5, 8, 32
+x = rng.standard_normal((n, d))  # (n, d) one row per token
+W1, b1 = rng.standard_normal((d, m)) / np.sqrt(d), np.zeros(m)
+W2, b2 = rng.standard_normal((m, d)) / np.sqrt(m), rng.standard_normal(d)
+
+h = np.maximum(0, x @ W1 + b1)  # (n, m) hidden layer: ReLU(x W1 + b1)
+y = h @ W2 + b2  # (n, d) back to the model width
+print("x", x.shape, "→ hidden", h.shape, "→ y", y.shape)
+print("tutor_lib.ffn.ffn agrees:", np.allclose(y, ffn(x, W1, b1, W2, b2)))
+
+# %% [markdown]
+# The same network in PyTorch is `nn.Sequential(nn.Linear(d, m), nn.ReLU(), nn.Linear(m, d))`.
+# `nn.Linear` stores its weight transposed (it computes x Wᵀ + b), so we copy W1ᵀ and W2ᵀ in. GPT-2 and
+# GPT-3 use GELU instead of ReLU, a smooth version x·Φ(x) (Φ = the normal CDF); `ffn` takes
+# `activation="gelu"`.
+
+# %%
+for activation, act in (("relu", nn.ReLU()), ("gelu", nn.GELU())):
+    torch_ffn = nn.Sequential(nn.Linear(d, m), act, nn.Linear(m, d)).double()
+    with torch.no_grad():
+        torch_ffn[0].weight.copy_(torch.from_numpy(W1.T))
+        torch_ffn[0].bias.copy_(torch.from_numpy(b1))
+        torch_ffn[2].weight.copy_(torch.from_numpy(W2.T))
+        torch_ffn[2].bias.copy_(torch.from_numpy(b2))
+        theirs = torch_ffn(torch.from_numpy(x)).numpy()
+    ours = ffn(x, W1, b1, W2, b2, activation=activation)
+    print(f"{activation}: tutor_lib == torch nn.Sequential: {np.abs(ours - theirs).max() < 1e-12}")
+
+# %% [markdown]
+# ## 2. Position-wise: each token on its own
+#
+# Nothing in the formula mixes rows: output row i depends only on input row i. Two consequences we can
+# check directly. Shuffling the tokens shuffles the outputs the same way, and editing one token changes
+# only that token's output. Attention is the opposite: editing one token changes every output.
+
+# %%
+perm = rng.permutation(n)
+print("FFN(x[perm]) == FFN(x)[perm]:", np.allclose(ffn(x[perm], W1, b1, W2, b2), y[perm]))
+
+edited = x.copy()
+edited[3] += 1.0  # change token 3 only
+ffn_changed = np.abs(ffn(edited, W1, b1, W2, b2) - y).max(axis=1) > 0
+att_changed = np.abs(attention(edited, edited, edited) - attention(x, x, x)).max(axis=1) > 0
+print("output rows that change, FFN      :", np.flatnonzero(ffn_changed))
+print("output rows that change, attention:", np.flatnonzero(att_changed))
+
+# %% [markdown]
+# That is the division of labour in a Transformer layer: attention moves information between
+# positions, the FFN processes each position. It is also what will let us compute the FFN a few tokens
+# at a time in section 7.
+#
+# ## 3. Parameters: the FFN is the bigger half
+#
+# Attention has four d × d projections (W_Q, W_K, W_V, W_O): **4d²** weights. The FFN has d × m + m × d
+# = 2dm weights, which is **8d²** when m = 4d. Counted on PyTorch's own modules for GPT-2 small's width
+# d = 768 (with biases):
+
+# %%
+d = 768
+mha = nn.MultiheadAttention(d, num_heads=12)
+ffn_module = nn.Sequential(nn.Linear(d, 4 * d), nn.GELU(), nn.Linear(4 * d, d))
+n_att = sum(p.numel() for p in mha.parameters())
+n_ffn = sum(p.numel() for p in ffn_module.parameters())
+print(f"attention projections: {n_att:>9,}  (4d² + 4d = {4 * d * d + 4 * d:,})")
+print(f"FFN                  : {n_ffn:>9,}  (8d² + 5d = {8 * d * d + 5 * d:,})")
+print(f"FFN / attention      : {n_ffn / n_att:.2f}")
+
+# %% [markdown]
+# ## 4. FLOPs: 16nd² for the FFN
+#
+# Each weight does one multiply-add (2 FLOPs) per token, so the FFN costs 2 · 2dm · n = **4ndm** FLOPs,
+# 16nd² for m = 4d, against 8nd² for the attention projections and **4n²d** for the attention scores
+# (QKᵀ and PV, lesson 01). PyTorch's count for the FFN above on 256 tokens:
+
+# %%
+n = 256
+tokens = torch.randn(n, d)
+print(f"counted by FlopCounterMode: {count_flops(ffn_module, tokens):,}")
+print(f"ffn_flops(n, d, m) = 4ndm : {ffn_flops(n, d, 4 * d):,}")
+
+# %% [markdown]
+# ## 5. Who dominates, as the sequence grows?
+#
+# Per layer and sequence: projections 8nd², FFN 4ndm and scores 4n²d. The first two grow like n, the
+# scores like n². They are equal when
+#
+# $$4n^2 d = 8nd^2 + 4ndm \quad\Longleftrightarrow\quad n = 2d + m \;(= 6d \text{ when } m = 4d).$$
+#
+# Below that length a Transformer layer spends most of its FLOPs in ordinary matrix multiplications;
+# above it, in the n² attention scores.
+
+# %%
+fig, axes = plt.subplots(1, 2, figsize=(9, 3.0), layout="constrained")
+plot_flop_shares(768, 4 * 768, ax=axes[0], title="d = 768 (GPT-2 small)")
+plot_flop_shares(
+    GPT3_175B.d_model,
+    GPT3_175B.d_ff,
+    ax=axes[1],
+    n_marker=2048,
+    title="d = 12288 (GPT-3), grey: its 2048 context",
+)
+plt.show()
+for name, (dm, mm) in {"GPT-2 small": (768, 3072), "GPT-3": (12288, 49152)}.items():
+    print(f"{name:>12}: crossover n = 2d + m = {crossover_length(dm, mm):,} tokens")
+
+# %% [markdown]
+# Now verify the crossover on real PyTorch modules instead of formulas. Width d = 64 and m = 256 put it
+# at n = 384. We count the FLOPs of the attention scores (PyTorch's `scaled_dot_product_attention`,
+# 4 heads) and of the projections plus FFN (`nn.Linear` layers) one token below, at, and one token
+# above the crossover:
+
+# %%
+d, m, heads = 64, 256, 4
+projections = [nn.Linear(d, d, bias=False) for _ in range(4)]  # W_Q, W_K, W_V, W_O
+ffn_small = nn.Sequential(nn.Linear(d, m), nn.ReLU(), nn.Linear(m, d))
+n_cross = crossover_length(d, m)
+print(f"crossover_length({d}, {m}) = {n_cross}")
+for n in (n_cross - 1, n_cross, n_cross + 1):
+    x_t = torch.randn(n, d)
+    q = torch.randn(1, heads, n, d // heads)  # (b, h, n, d_h)
+    scores = count_flops(F.scaled_dot_product_attention, q, q, q)
+    linear = count_flops(lambda x_t=x_t: ([p(x_t) for p in projections], ffn_small(x_t)))
+    relation = "<" if scores < linear else ("=" if scores == linear else ">")
+    print(f"n = {n}: scores {scores:>10,} {relation} projections + FFN {linear:>10,}")
+
+# %% [markdown]
+# > **Myth:** "Attention is the expensive part of a Transformer."
+# > **Fact:** its n² part dominates only beyond n = 2d + m. Below that, the FFN (twice the projections)
+# > does most of the work. At GPT-3's own context of 2048 tokens, far below its crossover, the scores
+# > are a small slice of every layer.
+#
+# The FLOP shares depend only on the ratios n/d and m/d (divide every term by nd²). So a layer 128×
+# narrower than GPT-3's, run on a sequence 128× shorter, splits its FLOPs exactly like GPT-3 at 2048
+# tokens, and that one we can count:
+
+# %%
+scale = 128
+d, n = GPT3_175B.d_model // scale, 2048 // scale  # 96 and 16: the same n/d as GPT-3 at 2048 tokens
+layer = nn.TransformerEncoderLayer(d, 4, 4 * d, dropout=0.0, batch_first=True)
+x_t = torch.randn(1, n, d)
+with sdpa_kernel(SDPBackend.MATH), FlopCounterMode(display=False) as counter:
+    layer(x_t)
+by_op = {str(op): flops for op, flops in counter.get_flop_counts()["Global"].items()}
+counted_scores = by_op["aten.bmm"]  # QKᵀ and PV are the only batched matmuls in the layer
+share_counted = counted_scores / counter.get_total_flops()
+gpt3 = layer_flops(2048, GPT3_175B.d_model, GPT3_175B.d_ff)
+print(f"counted on the small layer: scores are {100 * share_counted:.2f} % of its FLOPs")
+print(
+    f"formula for GPT-3 at 2048 : scores are {100 * gpt3['scores'] / gpt3['total']:.2f} % of its FLOPs"
+)
+print(f"and the FFN               : {100 * gpt3['ffn'] / gpt3['total']:.2f} %")
+
+# %% [markdown]
+# ### Explore: the FLOP split
+#
+# Move d_model, the FFN ratio m/d and the sequence length n. The plot shows each part's share as n
+# grows, with the crossover dotted and your n in grey; the line below gives the shares at your n.
+# Things to try: a small model (d = 256) at n = 4096; GPT-3's width at n = 131072; m/d = 8/3 (SwiGLU,
+# next section).
+
+# %%
+explorer = flop_share_explorer(d_model=768, ffn_ratio=4.0, n=1024)
+explorer
+
+# %% [markdown]
+# ## 6. SwiGLU: the gated FFN of modern LLMs
+#
+# LLaMA, Mistral and most recent models replace ReLU/GELU with a **gated** unit (Shazeer 2020,
+# arXiv 2002.05202): one projection is passed through SiLU(z) = z·σ(z) and multiplies a second
+# projection element-wise, then a third matrix projects back:
+#
+# $$\text{SwiGLU}(x) = \big(\text{SiLU}(x W_\text{gate}) \odot x W_\text{up}\big)\, W_\text{down}$$
+#
+# Three matrices instead of two, so 3dm parameters and 6ndm FLOPs. Models shrink the hidden width to
+# m ≈ 8d/3 to keep the cost of a 4d two-matrix FFN. At d = 96, m = 256 exactly:
+
+# %%
+d, m_swiglu = 96, 256  # 256 = 8·96/3
+w_gate, w_up = rng.standard_normal((d, m_swiglu)), rng.standard_normal((d, m_swiglu))
+w_down = rng.standard_normal((m_swiglu, d))
+x = rng.standard_normal((10, d))
+
+g = x @ w_gate
+ours_inline = (g / (1 + np.exp(-g)) * (x @ w_up)) @ w_down  # SiLU(g) ⊙ up, then down
+gate, up, down = (
+    nn.Linear(*shape, bias=False).double()
+    for shape in ((d, m_swiglu), (d, m_swiglu), (m_swiglu, d))
+)
+with torch.no_grad():
+    for module, w in ((gate, w_gate), (up, w_up), (down, w_down)):
+        module.weight.copy_(torch.from_numpy(w.T))
+    xt = torch.from_numpy(x)
+    theirs = down(F.silu(gate(xt)) * up(xt)).numpy()
+    swiglu_flops = count_flops(lambda: down(F.silu(gate(xt)) * up(xt)))
+print(
+    "inline == tutor_lib.swiglu == torch:",
+    np.allclose(ours_inline, swiglu(x, w_gate, w_up, w_down)),
+    np.allclose(theirs, ours_inline),
+)
+print(f"parameters: SwiGLU 3·d·(8d/3) = {3 * d * m_swiglu:,} | ReLU FFN 2·d·4d = {2 * d * 4 * d:,}")
+print(
+    f"FLOPs on 10 tokens: SwiGLU counted {swiglu_flops:,} | ffn_flops(10, d, 4d) = {ffn_flops(10, d, 4 * d):,}"
+)
+
+# %% [markdown]
+# Same parameters, same FLOPs; the gate is what the models buy with them. The Mistral-7B-like shape uses
+# a wider m = 3.5d. With 6ndm FLOPs in the FFN the crossover moves to 4n²d = 8nd² + 6ndm, i.e.
+# n = 2d + 1.5m:
+
+# %%
+s = MISTRAL_7B_LIKE
+print(
+    f"{s.name}: m / d = {s.d_ff / s.d_model}, crossover n = 2d + 1.5m = {2 * s.d_model + 3 * s.d_ff // 2:,}"
+)
+
+# %% [markdown]
+# ## 7. The chunked FFN: same output, less memory
+#
+# The FFN's hidden layer h is the largest temporary in the layer: n × m numbers, 4× the size of its
+# input when m = 4d. Because the FFN is position-wise, nothing forces us to hold all n rows of h at
+# once. Process a **chunk** of c tokens at a time and write each chunk's output into place (Reformer,
+# Kitaev et al. 2020, does this):
+
+# %%
+n, d, m = 4096, 64, 256
+x = rng.standard_normal((n, d))
+W1, b1 = rng.standard_normal((d, m)) / np.sqrt(d), rng.standard_normal(m)
+W2, b2 = rng.standard_normal((m, d)) / np.sqrt(m), rng.standard_normal(d)
+
+c = 1000  # does not divide n: the last chunk is shorter
+out = np.empty_like(x)  # (n, d)
+for start in range(0, n, c):
+    rows = slice(start, start + c)  # the last slice simply stops at n
+    out[rows] = np.maximum(0, x[rows] @ W1 + b1) @ W2 + b2  # only (c, m) of the hidden layer exists
+
+plain = ffn(x, W1, b1, W2, b2)
+print("inline chunks == ffn:", np.allclose(out, plain))
+for c in (4096, 1000, 64, 7):
+    diff = np.abs(chunked_ffn(x, W1, b1, W2, b2, chunk_size=c) - plain).max()
+    print(f"chunked_ffn, chunk_size {c:>4}: max |difference| < 1e-12: {diff < 1e-12}")
+
+# %% [markdown]
+# Identical results (the arithmetic for each row is the same). Now the memory. `tutor_lib.measure.
+# peak_bytes` runs a function under Python's `tracemalloc` and reports the largest amount of memory
+# allocated during the call (numpy's allocations are traced; the inputs, allocated before, do not
+# count). The prediction, in float64 (8 bytes):
+#
+# - plain: the hidden layer and the output, 8·(n·m + n·d) bytes;
+# - chunked: the output plus one chunk's hidden layer and output, 8·(n·d + c·(m + d)) bytes.
+#
+# (Both also use numpy's small fixed ufunc buffer, 64 KiB, when b1 is added to the rows.)
+
+# %%
+print(f"{'chunk_size':>10} | {'peak (MiB)':>10} | {'predicted':>9}")
+plain_peak = peak_bytes(ffn, x, W1, b1, W2, b2)
+print(f"{'plain':>10} | {plain_peak / MiB:>10.2f} | {8 * (n * m + n * d) / MiB:>9.2f}")
+chunk_sizes = [2048, 512, 128, 32, 8]
+chunk_peaks = []
+for c in chunk_sizes:
+    chunk_peaks.append(peak_bytes(chunked_ffn, x, W1, b1, W2, b2, chunk_size=c))
+    print(f"{c:>10} | {chunk_peaks[-1] / MiB:>10.2f} | {8 * (n * d + c * (m + d)) / MiB:>9.2f}")
+
+# %%
+fig, ax = plt.subplots(figsize=(4.6, 2.8), layout="constrained")
+ax.plot(chunk_sizes, np.array(chunk_peaks) / MiB, "o-", label="chunked_ffn, measured")
+ax.axhline(plain_peak / MiB, color="tab:red", linestyle="--", label="ffn (no chunks)")
+ax.axhline(8 * n * d / MiB, color="grey", linestyle=":", label="the output alone (n × d)")
+ax.set(
+    xscale="log",
+    xlabel="chunk_size",
+    ylabel="peak memory (MiB)",
+    ylim=(0, None),
+    title=f"FFN on n = {n} tokens, d = {d}, m = {m}",
+)
+ax.legend(fontsize=8)
+plt.show()
+
+# %% [markdown]
+# With small chunks the peak falls to little more than the output itself: the n × m hidden layer never
+# exists. The FLOPs are unchanged. (During *training* the hidden activations are normally kept for the
+# backward pass anyway; lesson 07 combines chunking with recomputation.)
+#
+# ## 8. Exercises
+#
+# ### Exercise 1: predict the crossover
+# Write `my_crossover_length(d_model, d_ff)`: the sequence length n at which one layer's attention
+# scores (4n²d FLOPs) cost exactly as much as its projections and FFN (8nd² + 4n·d·d_ff).
+# Hint: divide the equation by 4nd.
+
+
+# %%
+def my_crossover_length(d_model, d_ff):
+    raise NotImplementedError  # your code here
+
+
+passed = check_crossover_length(my_crossover_length)
+
+# %% [markdown]
+# ### Exercise 2: a chunked FFN
+# Write `my_chunked_ffn(x, w1, b1, w2, b2, *, chunk_size)` for x of shape (..., n, d): the ReLU FFN,
+# computed `chunk_size` tokens at a time along axis −2 (the last chunk may be shorter). The check
+# compares it with `ffn` and also **measures its peak memory** on a large input, so building the whole
+# hidden layer does not pass. Hints: `range(0, n, chunk_size)`; `x[..., start:start + chunk_size, :]`;
+# preallocate the output with `np.empty_like(x)` (or collect the chunks and `np.concatenate` them).
+
+
+# %%
+def my_chunked_ffn(x, w1, b1, w2, b2, *, chunk_size):
+    raise NotImplementedError  # your code here
+
+
+passed = check_chunked_ffn(my_chunked_ffn)
+
+# %% [markdown]
+# ## Summary
+#
+# - FFN(x) = act(x W1 + b1) W2 + b2, applied to every token on its own (position-wise): editing one
+#   token changes only its output row.
+# - With m = 4d it has 8d² parameters and costs 16nd² FLOPs: twice the attention projections.
+# - A layer's FLOPs split into projections 8nd², FFN 4ndm and scores 4n²d; the scores dominate only for
+#   n > 2d + m (6d for m = 4d), which PyTorch's FLOP counter confirms at n = 384 for d = 64, m = 256.
+#   At GPT-3's 2048-token context they are a few percent of the work.
+# - SwiGLU uses three matrices with m ≈ 8d/3: same parameters and FLOPs, a gated non-linearity.
+# - Because it is position-wise, the FFN can run in chunks of tokens: exactly the same output, and a
+#   peak memory of about the output plus one chunk instead of the whole n × m hidden layer.
+# - Next, lesson 03: what happens past the crossover, where the n² terms take over time and memory.
