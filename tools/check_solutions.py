@@ -136,6 +136,17 @@ def _results(text: str) -> list[tuple[str, str]]:
     return re.findall(pattern, text, flags=re.DOTALL)
 
 
+def _run_extra(client: NotebookClient, nb, source: str):
+    """Execute a cell that is not in the notebook (nbclient stores a cell at its index: append)."""
+    cell = nbformat.v4.new_code_cell(source)
+    nb.cells.append(cell)
+    try:
+        client.execute_cell(cell, len(nb.cells) - 1)
+    finally:
+        nb.cells.pop()
+    return cell
+
+
 def run_lesson(path: Path, problems: Problems, timeout: int) -> list[str]:
     """Execute one notebook with the answer variants; returns one report line per exercise."""
     where = path.stem
@@ -154,7 +165,7 @@ def run_lesson(path: Path, problems: Problems, timeout: int) -> list[str]:
     }
     report = []
     with client.setup_kernel():
-        client.execute_cell(nbformat.v4.new_code_cell(SETUP), 0)
+        _run_extra(client, nb, SETUP)
         for index, cell in enumerate(nb.cells):
             if cell.cell_type != "code":
                 continue
@@ -167,10 +178,9 @@ def run_lesson(path: Path, problems: Problems, timeout: int) -> list[str]:
                 continue
             seen = {}
             for mode, (want_ok, want_start) in expected.items():
-                trial = nbformat.v4.new_code_cell(variant(cell.source, exercises[index], mode))
                 label = mode or "stub"
                 try:
-                    client.execute_cell(trial, index)
+                    trial = _run_extra(client, nb, variant(cell.source, exercises[index], mode))
                 except CellExecutionError as err:
                     problems.add(f"{where} cell {index} ({label})", f"raised:\n{err}")
                     continue
