@@ -12,15 +12,18 @@ JUPYTER_PORT ?= 8888
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 LESSONS ?= $(sort $(wildcard lessons/*.py))
 
-.PHONY: setup lab test unit nbval notebooks lint format bench clean help
+.PHONY: setup lab test unit nbval notebooks lint format bench clean help test-browser solutions report
 .DEFAULT_GOAL := help
 
 help:
 	@echo "make lab        set up .venv if needed, then open JupyterLab on the lessons (JUPYTER_PORT=$(JUPYTER_PORT))"
-	@echo "make test       set up .venv if needed, then unit tests + pairing gate + strict nbval on every notebook"
+	@echo "make test       set up .venv if needed, then unit tests + pairing gate + strict nbval on every notebook + browser test"
 	@echo "make notebooks  rebuild notebooks/*.ipynb from lessons/*.py and execute them (LESSONS=... for a subset)"
 	@echo "make lint       ruff check + ruff format --check"
 	@echo "make bench      speed/memory benchmarks (prints tables of ratios; never part of make test)"
+	@echo "make test-browser  the widgets in JupyterLab + headless Chromium (keyboard, mouse, dropdowns)"
+	@echo "make solutions  every exercise: the reference answer passes its check, a wrong answer fails it"
+	@echo "make report     each lesson's run time and peak RAM -> bench/lesson_runtimes.md + README table"
 
 # The venv is rebuilt only when requirements.txt or pyproject.toml change.
 $(STAMP): requirements.txt pyproject.toml
@@ -38,12 +41,13 @@ lab: setup
 		--ServerApp.root_dir="$(CURDIR)" \
 		--ServerApp.default_url=/lab/tree/notebooks/01_self_attention.ipynb
 
-# Unit tests, the lesson<->notebook pairing gate and strict nbval over every notebook, in one pytest run.
+# Unit tests, the lesson<->notebook pairing gate, strict nbval over every notebook and (when Chromium is
+# installed) the browser test, in one pytest run; -rs prints why anything was skipped.
 test: setup
-	$(BIN)/python -m pytest --nbval --durations=0 --durations-min=0.5 -p no:cacheprovider tests notebooks
+	$(BIN)/python -m pytest --nbval -rs --durations=0 --durations-min=0.5 -p no:cacheprovider tests notebooks
 
 unit: setup
-	$(BIN)/python -m pytest --durations=10 tests
+	$(BIN)/python -m pytest -m "not browser" --durations=10 tests
 
 nbval: setup
 	$(BIN)/python -m pytest --nbval --durations=0 -p no:cacheprovider notebooks
@@ -61,6 +65,19 @@ format: setup
 
 bench: setup
 	$(BIN)/python bench/run.py
+
+# JupyterLab in headless Chromium: every widget control moved by keyboard, mouse, dropdown, checkbox.
+# REQUIRE_BROWSER=1 makes a missing Chromium a failure here instead of a skip.
+test-browser: setup
+	REQUIRE_BROWSER=1 $(BIN)/python -m pytest -rs -s -p no:cacheprovider tests/browser
+
+# Every exercise of every lesson, in its notebook's kernel: the reference passes, a wrong answer fails.
+solutions: setup
+	$(BIN)/python tools/check_solutions.py
+
+# Each lesson's run time and peak RAM from a fresh kernel -> bench/lesson_runtimes.md + README table.
+report: setup
+	$(BIN)/python tools/lesson_report.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

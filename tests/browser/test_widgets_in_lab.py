@@ -30,6 +30,8 @@ from lab_server import CHROME_ARGS, INSTALL_HINT, NOTEBOOKS, ROOT, LabServer, fi
 WIDGET_LESSONS: dict[str, tuple[str, ...]] = {
     "00_why_llms_are_expensive": ("memory_explorer(",),
     "01_self_attention": ("attention_explorer(",),
+    "02_feed_forward": ("flop_share_explorer(",),
+    "03_long_sequences": ("attention_memory_explorer(",),
     "04_sparse_patterns": ("mask_explorer(",),
 }
 # ------------------------------------------------------------------------------------------------
@@ -62,7 +64,9 @@ def _widget_cells(stem: str, markers: tuple[str, ...]) -> list[int]:
 def chromium() -> str:
     path = find_chromium()
     if path is None:
-        _unavailable("Chromium was not found ($CHROMIUM unset and no `chromium` on PATH)")
+        env = os.environ.get("CHROMIUM")
+        where = f"$CHROMIUM={env} is not an executable" if env else "no `chromium` on PATH"
+        _unavailable(f"Chromium was not found ({where})")
     return path
 
 
