@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 from oracles import assert_close_f64, dense_masked_torch, dense_reference, sdpa_reference
 from torch.utils.flop_counter import FlopCounterMode
 
-from tutor_lib import masks
-from tutor_lib.sparse import block_sparse_attention, sliding_window_attention
+from tutor_lib import masks, sparse
+from tutor_lib.sparse import block_sparse_attention, default_query_block, sliding_window_attention
 
 SETTINGS = settings(max_examples=40, deadline=None)
 
@@ -51,6 +51,22 @@ def test_sliding_window_equals_dense_with_local_mask(n, left, right, d_k, d_v, b
     q, k, v = _qkv(lead, n, n, d_k, d_v, seed)
     out = sliding_window_attention(q, k, v, left=left, right=right, block=block)
     assert_close_f64(out.numpy(), dense_reference(q, k, v, masks.local_mask(n, left, right)))
+
+
+@pytest.mark.parametrize("chunk_bytes", [1, 3 * 8 * 11 * 8, 10**9])
+def test_sliding_window_chunking_across_sequences(monkeypatch, chunk_bytes):
+    # chunks of 1 block, of 3 blocks (crossing from one sequence into the next), and everything
+    monkeypatch.setattr(sparse, "CHUNK_BYTES", chunk_bytes)
+    q, k, v = _qkv((2, 3), 29, 29, 5, 4, seed=14, grad=True)
+    out = sliding_window_attention(q, k, v, left=2, right=1, block=8)  # span 8 + 3 = 11
+    mask = masks.local_mask(29, 2, 1)
+    assert_close_f64(
+        out.detach().numpy(), dense_reference(q.detach(), k.detach(), v.detach(), mask)
+    )
+    grads = torch.autograd.grad(out.sum(), (q, k, v))
+    ref_grads = torch.autograd.grad(dense_masked_torch(q, k, v, mask).sum(), (q, k, v))
+    for got, expected in zip(grads, ref_grads, strict=True):
+        assert_close_f64(got.numpy(), expected.numpy())
 
 
 def test_sliding_window_limits_equal_full_and_causal_attention():
@@ -114,8 +130,9 @@ def test_sliding_window_work_grows_linearly_dense_quadratically():
     assert banded[1] == 2 * banded[0] and banded[2] == 2 * banded[1]  # O(n · w · d)
     full = [cost(dense, n) for n in (256, 512)]
     assert full[1] == 4 * full[0]  # O(n² · d)
-    # per query: 2 (d_k + d_v) (B + left + right) with B = 32 → at most 1.5× the 65-key band
-    assert banded[0] == 2 * (16 + 16) * 256 * (32 + 64)
+    # per query: 2 (d_k + d_v) (B + left + right) multiply-adds, B + 64 at most 1.5× the 65-key band
+    block = default_query_block(32, 32, 256)
+    assert banded[0] == 2 * (16 + 16) * 256 * (block + 64) and block + 64 <= 1.5 * 65
 
 
 MEMORY_CAP_SCRIPT = textwrap.dedent(

@@ -21,12 +21,18 @@ import math
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from tutor_lib import masks as _masks
 from tutor_lib._validate import check_int, check_positive_float
 
-__all__ = ["sliding_window_attention", "block_sparse_attention", "default_query_block"]
+__all__ = [
+    "sliding_window_attention",
+    "block_sparse_attention",
+    "default_query_block",
+    "CHUNK_BYTES",
+]
+
+CHUNK_BYTES = 4 << 20  # scores computed at once by sliding_window_attention (4 MiB)
 
 
 def _check_qkv(q, k, v) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -69,10 +75,24 @@ def _masked_softmax(scores: torch.Tensor, allowed: torch.Tensor) -> torch.Tensor
 
 
 def default_query_block(left: int, right: int, n: int) -> int:
-    """Query block size B used by :func:`sliding_window_attention`: about half the window (so each
-    query computes B + left + right scores, at most ~1.5× the band), between 16 and 256."""
+    """Query block size B used by :func:`sliding_window_attention`: a power of two near a quarter
+    of the window (each query then computes B + left + right scores, ~1.25× the band), between 16
+    and 256 and at most n. Smaller blocks waste less work; larger ones mean fewer, bigger matmuls.
+    """
     width = left + right + 1
-    return max(1, min(n, 256, max(16, 1 << max(0, (width // 2).bit_length() - 1))))
+    quarter = 1 << max(0, (width // 4).bit_length() - 1)  # largest power of two <= width / 4
+    return max(1, min(n, 256, max(16, quarter)))
+
+
+def _padded_rows(x: torch.Tensor, lead_size: int, rows: int, front: int, back: int) -> torch.Tensor:
+    """x (..., n, d) → one zero buffer (front + lead_size·rows + back, d) holding each sequence
+    at ``front + s·rows``, padded with zeros to ``rows`` rows. One allocation and one copy (fresh
+    memory is expensive; two ``F.pad`` calls would allocate and fill twice)."""
+    n, d = x.shape[-2:]
+    buf = x.new_zeros(front + lead_size * rows + back, d)
+    body = buf[front : front + lead_size * rows].view(lead_size, rows, d)  # (b, rows, d)
+    body[:, :n] = x.reshape(lead_size, n, d)
+    return buf
 
 
 def _key_spans(x: torch.Tensor, lead_size: int, left: int, right: int, size: int) -> torch.Tensor:
@@ -82,10 +102,8 @@ def _key_spans(x: torch.Tensor, lead_size: int, left: int, right: int, size: int
     and ``right`` behind, and viewed as overlapping windows (``unfold``: a strided view, no copy).
     A span that spills into a neighbouring sequence only picks up positions the caller masks out.
     """
-    n, d = x.shape[-2:]
-    num_blocks = -(-n // size)
-    flat = F.pad(x.reshape(lead_size, n, d), (0, 0, 0, num_blocks * size - n))  # (b, nb·B, d)
-    flat = F.pad(flat.reshape(-1, d), (0, 0, left, right))  # (b·nb·B + left + right, d)
+    num_blocks = -(-x.shape[-2] // size)
+    flat = _padded_rows(x, lead_size, num_blocks * size, left, right)  # (b·nb·B + l + r, d)
     return flat.unfold(0, size + left + right, size).transpose(-1, -2)  # (b·nb, span, d)
 
 
@@ -129,18 +147,35 @@ def sliding_window_attention(
         else check_int(block, "block", minimum=1)
     )
     lead_size, num_blocks, d_v = math.prod(lead), -(-n // size), v.shape[-1]
-    q = q * _scale(scale, d_k)  # scale the n·d queries, not the n·span scores
-    qb = F.pad(q.reshape(lead_size, n, d_k), (0, 0, 0, num_blocks * size - n))
-    qb = qb.reshape(lead_size * num_blocks, size, d_k)  # (b·nb, B, d_k)
+    if n % size:  # pad the queries to whole blocks (the extra rows are dropped at the end)
+        q = _padded_rows(q, lead_size, num_blocks * size, 0, 0)
+    qb = q.reshape(lead_size * num_blocks, size, d_k)  # (b·nb, B, d_k)
     k_spans = _key_spans(k, lead_size, left, right, size)  # (b·nb, span, d_k)
     v_spans = _key_spans(v, lead_size, left, right, size)  # (b·nb, span, d_v)
-    # S = Q_b K_spanᵀ · scale, masked outside the window           (b, nb, B, span)
-    scores = torch.matmul(qb, k_spans.transpose(-1, -2)).view(lead_size, num_blocks, size, -1)
-    scores.masked_fill_(_outside_band(n, left, right, size), float("-inf"))
-    weights = torch.softmax(scores, dim=-1).view(lead_size * num_blocks, size, -1)
-    # O_b = P_b V_span                                               (b·nb, B, d_v)
-    out = torch.matmul(weights, v_spans)
+    outside = _outside_band(n, left, right, size)  # (nb, B, span)
+    out = _attend_spans(qb, k_spans, v_spans, outside, _scale(scale, d_k))  # (b·nb, B, d_v)
     return out.reshape(*lead, num_blocks * size, d_v)[..., :n, :]  # (..., n, d_v)
+
+
+def _attend_spans(qb, k_spans, v_spans, outside, scale: float) -> torch.Tensor:
+    """softmax(Q_b K_spanᵀ · scale, masked) V_span for every block: (b·nb, B, d_v).
+
+    Blocks go in chunks whose scores fit in CHUNK_BYTES: the temporaries are then reused from the
+    heap instead of being mapped afresh (and page-faulted) on every call.
+    """
+    total, size, span = qb.shape[0], qb.shape[1], k_spans.shape[1]
+    num_blocks = outside.shape[0]
+    step = max(1, CHUNK_BYTES // (size * span * qb.element_size()))
+    outputs = []
+    for g0 in range(0, total, step):
+        g = torch.arange(g0, min(g0 + step, total))  # flat block index = sequence · nb + block
+        # S = Q_b K_spanᵀ · scale, masked outside the window (in place)       (chunk, B, span)
+        scores = torch.bmm(qb[g0 : g0 + step], k_spans[g0 : g0 + step].transpose(-1, -2))
+        scores.mul_(scale).masked_fill_(outside[g % num_blocks], -math.inf)
+        weights = torch.softmax(scores, dim=-1)
+        # O_b = P_b V_span                                                      (chunk, B, d_v)
+        outputs.append(torch.bmm(weights, v_spans[g0 : g0 + step]))
+    return torch.cat(outputs) if len(outputs) > 1 else outputs[0]
 
 
 def _as_mask(mask, n_q: int, n_k: int) -> np.ndarray:

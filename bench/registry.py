@@ -1,0 +1,70 @@
+"""The benchmark registry: each ``bench/bench_*.py`` module registers its benchmarks here.
+
+A benchmark is a function ``fn(quick: bool) -> Table``; ``quick=True`` must finish in seconds (smaller
+sizes, fewer repeats) so the plumbing can be tried without waiting. To add one (later lessons do)::
+
+    # bench/bench_tiled.py
+    from registry import Table, register
+
+    @register("tiled", "tiled attention vs SDPA (lesson 05)")
+    def tiled(quick: bool) -> Table:
+        ...
+        return Table(title=..., columns=[...], rows=[[...], ...], notes=[...])
+
+``bench/run.py`` imports every ``bench_*.py`` file, so nothing else needs editing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Table:
+    """What a benchmark returns: a title, column names, rows of cells (str or numbers), notes."""
+
+    title: str
+    columns: list[str]
+    rows: list[list] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def render(self) -> str:
+        cells = [[_cell(c) for c in row] for row in self.rows]
+        widths = [
+            max([len(name)] + [len(row[i]) for row in cells if i < len(row)])
+            for i, name in enumerate(self.columns)
+        ]
+        line = "  ".join(name.rjust(w) for name, w in zip(self.columns, widths, strict=True))
+        out = [self.title, "", line, "  ".join("-" * w for w in widths)]
+        for row in cells:
+            out.append("  ".join(text.rjust(w) for text, w in zip(row, widths, strict=False)))
+        return "\n".join(out + [""] + self.notes)
+
+
+def _cell(value) -> str:
+    if isinstance(value, float):
+        return f"{value:.3g}" if abs(value) < 1000 else f"{value:,.0f}"
+    return str(value)
+
+
+@dataclass(frozen=True)
+class Benchmark:
+    name: str
+    description: str
+    fn: Callable[[bool], Table]
+
+
+BENCHMARKS: dict[str, Benchmark] = {}
+
+
+def register(name: str, description: str):
+    """Decorator: record ``fn(quick) -> Table`` under ``name`` (names must be unique)."""
+
+    def wrap(fn: Callable[[bool], Table]) -> Callable[[bool], Table]:
+        if name in BENCHMARKS:
+            raise ValueError(f"benchmark {name!r} is registered twice")
+        BENCHMARKS[name] = Benchmark(name, description, fn)
+        return fn
+
+    return wrap
