@@ -319,14 +319,14 @@ for c in (4096, 1000, 64, 7):
 # (Both also use numpy's small fixed ufunc buffer, 64 KiB, when b1 is added to the rows.)
 
 # %%
-print(f"{'chunk_size':>10} | {'peak (MiB)':>10} | {'predicted':>9}")
 plain_peak = peak_bytes(ffn, x, W1, b1, W2, b2)
-print(f"{'plain':>10} | {plain_peak / MiB:>10.2f} | {8 * (n * m + n * d) / MiB:>9.2f}")
 chunk_sizes = [2048, 512, 128, 32, 8]
-chunk_peaks = []
-for c in chunk_sizes:
-    chunk_peaks.append(peak_bytes(chunked_ffn, x, W1, b1, W2, b2, chunk_size=c))
-    print(f"{c:>10} | {chunk_peaks[-1] / MiB:>10.2f} | {8 * (n * d + c * (m + d)) / MiB:>9.2f}")
+chunk_peaks = [peak_bytes(chunked_ffn, x, W1, b1, W2, b2, chunk_size=c) for c in chunk_sizes]
+
+print(f"{'chunk_size':>10} | {'peak (MiB)':>10} | {'predicted':>9}")
+print(f"{'plain':>10} | {plain_peak / MiB:>10.1f} | {8 * (n * m + n * d) / MiB:>9.1f}")
+for c, peak in zip(chunk_sizes, chunk_peaks, strict=True):
+    print(f"{c:>10} | {peak / MiB:>10.1f} | {8 * (n * d + c * (m + d)) / MiB:>9.1f}")
 
 # %%
 fig, ax = plt.subplots(figsize=(4.6, 2.8), layout="constrained")

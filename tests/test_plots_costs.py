@@ -64,6 +64,15 @@ def test_scaling_legend_reports_the_fitted_slope_and_reference_line():
     assert ax.get_xscale() == ax.get_yscale() == "log"
 
 
+def test_scaling_fits_only_from_fit_min_n():
+    ns = np.array([1, 10, 100, 1000])
+    ys = np.array([5.0, 5.0, 100.0**2, 1000.0**2])  # flat overhead at small n, then ∝ n²
+    ax = plot_scaling(ns, {"t": ys}, ax=_axes(), fit_min_n=100, reference_exponent=None)
+    assert ax.get_lines()[0].get_label() == "t (slope 2.00)"
+    with pytest.raises(ValueError, match="fit_min_n"):
+        plot_scaling(ns, {"t": ys}, ax=_axes(), fit_min_n=1000)
+
+
 @pytest.mark.parametrize(
     "call, match",
     [

@@ -34,8 +34,9 @@ def peak_bytes(fn: Callable, *args, **kwargs) -> int:
     temporary does, including the result. The result itself is discarded.
 
     **numpy allocations are traced, torch's are not**: a 64 MiB numpy array shows 64 MiB, a 64 MiB
-    torch tensor shows about 0. Python objects (lists, floats) are traced too. If tracing is
-    already on (someone called ``tracemalloc.start()``), it is left on and only its peak is reset.
+    torch tensor shows about 0. Python objects (lists, floats) are traced too, including those of
+    other threads (a notebook kernel's I/O threads add a few KiB of noise). If tracing is already on
+    (someone called ``tracemalloc.start()``), it is left on and only its peak is reset.
     """
     if not callable(fn):
         raise TypeError(f"fn must be callable, got {type(fn).__name__}")

@@ -105,21 +105,27 @@ def plot_scaling(
     ylabel: str = "",
     reference_exponent: float | None = 2.0,
     title: str | None = None,
+    fit_min_n: float | None = None,
 ):
     """Measured ``series`` (label → values, one per n) on log-log axes, fitted slopes in the legend.
 
-    A dashed reference line ∝ n^``reference_exponent`` goes through the first series' last point.
-    Returns the Axes.
+    The slopes are fitted on the points with n >= ``fit_min_n`` (all points by default; timings at
+    small n are dominated by fixed overheads). A dashed reference line ∝ n^``reference_exponent`` goes
+    through the first series' last point. Returns the Axes.
     """
     ns = np.asarray(ns, dtype=float)
     if not series:
         raise ValueError("series must contain at least one line")
+    fit = ns >= (fit_min_n if fit_min_n is not None else ns.min())
+    if fit.sum() < 2:
+        raise ValueError(f"fit_min_n={fit_min_n} leaves fewer than 2 points to fit a slope")
     ax = new_axes(ax, (4.2, 3.0))
     for label, ys in series.items():
         ys = np.asarray(ys, dtype=float)
         if ys.shape != ns.shape:
             raise ValueError(f"series {label!r} has {ys.shape} values for {ns.shape} lengths")
-        ax.plot(ns, ys, "o-", label=f"{label} (slope {loglog_slope(ns, ys):.2f})")
+        slope = loglog_slope(ns[fit], ys[fit])
+        ax.plot(ns, ys, "o-", label=f"{label} (slope {slope:.2f})")
     if reference_exponent is not None:
         first = np.asarray(next(iter(series.values())), dtype=float)
         ref = first[-1] * (ns / ns[-1]) ** reference_exponent
