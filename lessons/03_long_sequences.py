@@ -118,6 +118,7 @@ ns_time = [256, 512, 1024, 2048, 4096]
 times = sweep(timings, ns_time, progress=progress)
 for n, t_dense, t_sdpa in zip(times["n"], times["dense"], times["sdpa"], strict=True):
     print(f"n = {n:>5}: dense {1e3 * t_dense:8.2f} ms | SDPA {1e3 * t_sdpa:8.2f} ms")
+print(f"(one n × n float32 matrix at n = 4096: {score_matrix_bytes(4096, 1, 4) / MiB:.0f} MiB)")
 large = times["n"] >= 1024  # small n are dominated by fixed overheads
 print(
     f"slope over n ≥ 1024: dense {loglog_slope(times['n'][large], times['dense'][large]):.1f}, "
@@ -135,11 +136,14 @@ plot_scaling(
 plt.show()
 
 # %% [markdown]
-# The FLOP count, 4n²d, predicts a slope of 2. Compare the two slopes printed above: fixed overheads
+# The FLOP count, 4n²d, predicts a slope of 2. Compare the two slopes printed above. Fixed overheads
 # flatten the curve at small n (hence the fit over n ≥ 1024 only), and other processes on the machine
-# add noise, so rerun the cell and they move, unlike the memory slope of section 1, which is the same
-# on every run. The fused kernel is faster at large n, but it is **not** a different complexity: it
-# does the same 4n²d FLOPs. What it saves is memory, as the next section shows.
+# add noise: rerun the cell and the slopes move, unlike the memory slope of section 1, which is the
+# same on every run. The dense slope often comes out *above* 2: at n = 4096 its n × n float32 matrix
+# (64 MiB) no longer fits in the CPU caches, so every pass over it runs at memory speed. The fused
+# kernel works on small tiles that stay in cache; it is faster at large n, but it is **not** a
+# different complexity: it does the same 4n²d FLOPs. What it saves is memory, as the next section
+# shows.
 #
 # ## 3. What training keeps
 #
