@@ -32,7 +32,7 @@ __all__ = [
     "CHUNK_BYTES",
 ]
 
-CHUNK_BYTES = 4 << 20  # scores computed at once by sliding_window_attention (4 MiB)
+CHUNK_BYTES = 1 << 20  # scores computed at once by sliding_window_attention (1 MiB, cache-sized)
 
 
 def _check_qkv(q, k, v) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
