@@ -119,10 +119,11 @@ for shape in (GPT2_SMALL, MISTRAL_7B_LIKE, GPT3_175B):
 #
 # Each parameter is stored as a number of some precision: 4 bytes in fp32, 2 in fp16/bf16, 1 in int8,
 # half a byte in int4. Memory is counted in GiB (2³⁰ bytes); accelerators are sold in GB (10⁹ bytes),
-# and an 80 GB card (A100/H100) holds 74.5 GiB.
+# so an 80 GB card (A100/H100) holds a little less than 80 GiB (first line below).
 
 # %%
 N = param_count(GPT3_175B)
+print(f"one 80 GB GPU = {80e9 / GiB:.1f} GiB")
 print(f"{'format':>6} | {'weights':>10} | 80 GB GPUs just to hold them")
 for name, nbytes in (("fp32", 4), ("fp16", 2), ("int8", 1), ("int4", 0.5)):
     size = weight_bytes(GPT3_175B, nbytes)

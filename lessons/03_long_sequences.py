@@ -371,7 +371,8 @@ passed = check_loglog_slope(my_loglog_slope)
 # ## Summary
 #
 # - Measured, not assumed: numpy dense attention's peak memory grows with slope 2 in n (about three
-#   n × n matrices at its peak), and PyTorch's attention time with slope near 2 for large n.
+#   n × n matrices at its peak); PyTorch's attention time grows like n² too (the slopes of section 2 are
+#   noisy, and the dense one exceeds 2 once its n × n matrix no longer fits in cache).
 # - A fused kernel (PyTorch SDPA on CPU, FlashAttention on GPU) is faster and keeps less memory, but
 #   performs the same O(n²·d) work.
 # - Training saves the n × n softmax output of every head of every layer for backward, O(L·h·n²), unless

@@ -53,6 +53,9 @@ def test_memory_bars_lengths_are_gib_and_keep_the_order():
     assert sorted(labels) == sorted(values)
     assert ax.get_xscale() == "log" and ax.get_xlim()[1] > 74.5
     assert any("14 GiB" in t.get_text() for t in ax.texts)
+    limit = [line for line in ax.get_lines() if line.get_label() == "GPU"]
+    assert len(limit) == 1 and limit[0].get_xdata()[0] == 74.5
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["GPU"]
 
 
 def test_scaling_legend_reports_the_fitted_slope_and_reference_line():
@@ -62,6 +65,7 @@ def test_scaling_legend_reports_the_fitted_slope_and_reference_line():
     assert labels == ["bytes (slope 2.00)", "time (slope 1.50)", "∝ n^2"]
     np.testing.assert_allclose(ax.get_lines()[2].get_ydata(), 3 * ns**2.0)
     assert ax.get_xscale() == ax.get_yscale() == "log"
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["128", "256", "512", "1024"]
 
 
 def test_scaling_fits_only_from_fit_min_n():

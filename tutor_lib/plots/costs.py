@@ -49,12 +49,12 @@ def plot_flop_shares(
         share = np.array([p[key] / p["total"] for p in parts])
         ax.plot(ns, 100 * share, label=label, color=colour)
     ax.axvline(cross, color="black", linestyle=":", linewidth=1)
-    ax.text(cross, 52, f" n = 2d + m\n = {cross:,}", fontsize=8, va="bottom")
+    ax.text(cross, 2, f" n = 2d + m\n = {cross:,}", fontsize=8, va="bottom")
     if n_marker is not None:
         ax.axvline(n_marker, color="grey", linewidth=1.5, alpha=0.6)
     ax.set(xscale="log", xlabel="sequence length n", ylabel="% of layer FLOPs", ylim=(0, 100))
     ax.set_title(title or f"d = {d_model}, m = {d_ff}", fontsize=10)
-    ax.legend(fontsize=8, loc="center left")
+    ax.legend(fontsize=8, loc="upper left")
     return ax
 
 
@@ -81,7 +81,7 @@ def plot_memory_bars(
     y = np.arange(len(labels))[::-1]  # first label on top
     ax.barh(y, gib, color="tab:blue", alpha=0.8)
     for yi, g in zip(y, gib, strict=True):
-        ax.text(g, yi, f" {g:,.3g} GiB", va="center", fontsize=8)
+        ax.text(g, yi, f" {g:,.0f} GiB" if g >= 100 else f" {g:.3g} GiB", va="center", fontsize=8)
     ax.set_yticks(y, labels=labels, fontsize=8)
     low, high = gib.min(), max(gib.max(), limit_gib or 0)
     ax.set_xscale("log")
@@ -89,8 +89,9 @@ def plot_memory_bars(
     ax.xaxis.set_major_locator(LogLocator(numticks=6))  # few ticks: quick to draw in a widget
     ax.xaxis.set_minor_locator(NullLocator())
     if limit_gib is not None:
-        ax.axvline(limit_gib, color="tab:red", linestyle="--", linewidth=1)
-        ax.text(limit_gib, y.max() + 0.45, f" {limit_label}", color="tab:red", fontsize=8, va="top")
+        ax.axvline(limit_gib, color="tab:red", linestyle="--", linewidth=1, label=limit_label)
+        if limit_label:
+            ax.legend(loc="lower right", fontsize=7)
     ax.set_xlabel("GiB (log scale)")
     if title:
         ax.set_title(title, fontsize=10)
@@ -131,6 +132,8 @@ def plot_scaling(
         ref = first[-1] * (ns / ns[-1]) ** reference_exponent
         ax.plot(ns, ref, "k--", linewidth=1, label=f"∝ n^{reference_exponent:g}")
     ax.set(xscale="log", yscale="log", xlabel="sequence length n", ylabel=ylabel)
+    ax.set_xticks(ns, labels=[f"{n:g}" for n in ns])  # the measured lengths, not 3×10² etc.
+    ax.xaxis.set_minor_locator(NullLocator())
     ax.legend(fontsize=8)
     if title:
         ax.set_title(title, fontsize=10)
