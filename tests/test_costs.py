@@ -333,6 +333,7 @@ def test_score_matrix_bytes_equals_the_weights_attention_returns(n, heads, batch
         (lambda: score_matrix_bytes(3, 1, 0.3), "bytes_per_value"),
         (lambda: score_matrix_bytes(3, 0), "n_heads"),
         (lambda: attention_params(8, 4, 8), "n_kv_heads"),
+        (lambda: attention_params(12, 6, 4), "n_kv_heads"),
         (lambda: ffn_params(8, 8, "tanh"), "ffn"),
         (lambda: training_flops(-1, 10), "n_params"),
         (lambda: flops_per_token(GPT2_SMALL, 0), "n_ctx"),

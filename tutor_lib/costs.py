@@ -138,6 +138,8 @@ def attention_params(
     n_kv = h if n_kv_heads is None else check_int(n_kv_heads, "n_kv_heads", minimum=1, maximum=h)
     if d % h:
         raise ValueError(f"d_model ({d}) must be divisible by n_heads ({h})")
+    if h % n_kv:
+        raise ValueError(f"n_heads ({h}) must be divisible by n_kv_heads ({n_kv})")
     d_kv = n_kv * (d // h)  # width of K and V
     weights = 2 * d * d + 2 * d * d_kv
     return weights + (2 * d + 2 * d_kv if bias else 0)

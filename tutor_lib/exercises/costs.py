@@ -122,6 +122,18 @@ def _compare_output_and_peak(got, expected) -> str | None:
     return problem
 
 
+def _ffn_args(rng, shape, m):
+    """x of ``shape`` (..., n, d) and random ReLU-FFN weights w1, b1, w2, b2 of hidden width m."""
+    d = shape[-1]
+    return (
+        rng.standard_normal(shape),
+        rng.standard_normal((d, m)),
+        rng.standard_normal(m),
+        rng.standard_normal((m, d)),
+        rng.standard_normal(d),
+    )
+
+
 def check_chunked_ffn(fn) -> bool:
     """Check ``fn(x, w1, b1, w2, b2, *, chunk_size)`` == the ReLU ``ffn``, with a lower peak memory."""
     rng = np.random.default_rng(303)
@@ -130,39 +142,23 @@ def check_chunked_ffn(fn) -> bool:
         "(the last slice may be shorter) and write ffn(slice) into a preallocated output"
     )
     cases = []
-    for lead, n, d, m, chunk in [
-        ((), 10, 4, 16, 3),
-        ((), 7, 3, 5, 7),
-        ((), 5, 2, 8, 1),
-        ((), 4, 3, 6, 10),
-        ((2,), 9, 4, 8, 4),
+    for shape, m, chunk in [
+        ((10, 4), 16, 3),
+        ((7, 3), 5, 7),
+        ((5, 2), 8, 1),
+        ((4, 3), 6, 10),
+        ((2, 9, 4), 8, 4),
     ]:
-        x = rng.standard_normal((*lead, n, d))
-        w1, b1 = rng.standard_normal((d, m)), rng.standard_normal(m)
-        w2, b2 = rng.standard_normal((m, d)), rng.standard_normal(d)
-        desc = f"x {x.shape}, m={m}, chunk_size={chunk}"
-        expected = (ffn(x, w1, b1, w2, b2), None)
-        cases.append(Case(desc, (x, w1, b1, w2, b2), expected, hint, kwargs={"chunk_size": chunk}))
-    n, d, m = 512, 16, 256  # the (n, m) hidden layer is 1 MiB, one chunk of 32 rows is 64 KiB
-    x = rng.standard_normal((n, d))
-    args = (
-        x,
-        rng.standard_normal((d, m)),
-        rng.standard_normal(m),
-        rng.standard_normal((m, d)),
-        rng.standard_normal(d),
-    )
+        args = _ffn_args(rng, shape, m)
+        desc = f"x {shape}, m={m}, chunk_size={chunk}"
+        cases.append(Case(desc, args, (ffn(*args), None), hint, kwargs={"chunk_size": chunk}))
+    # the (512, 256) hidden layer is 1 MiB; one chunk of 32 rows of it is 64 KiB
+    args = _ffn_args(rng, (512, 16), 256)
     limit = peak_bytes(ffn, *args) // 2
     memory_hint = "only one (chunk_size, m) slice of the hidden layer may exist at a time"
-    cases.append(
-        Case(
-            f"x {x.shape}, m={m}, chunk_size=32, peak memory measured",
-            args,
-            (chunked_ffn(*args, chunk_size=32), limit),
-            memory_hint,
-            kwargs={"chunk_size": 32},
-        )
-    )
+    expected = (chunked_ffn(*args, chunk_size=32), limit)
+    desc = "x (512, 16), m=256, chunk_size=32, peak memory measured"
+    cases.append(Case(desc, args, expected, memory_hint, kwargs={"chunk_size": 32}))
     return run_check(_measured(fn), cases, compare=_compare_output_and_peak)
 
 
