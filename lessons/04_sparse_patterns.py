@@ -17,7 +17,7 @@
 # **Prerequisites:** lesson 01 (attention, boolean masks: True = may attend) and lesson 03 (log-log
 # slopes of measured times).
 #
-# **Runtime:** about 25 s on a 2-core laptop CPU (the timing sweep shows a progress bar). No GPU, no
+# **Runtime:** about 20 s on a 2-core laptop CPU (the timing sweep shows a progress bar). No GPU, no
 # downloads.
 
 # %%
@@ -326,12 +326,14 @@ print(
 print("strided only, 2 layers == causal:", np.array_equal(receptive_field(strided_head, 2), causal))
 chunks = block_mask(n, 16)
 print("chunks of 16, 8 layers == chunks:", np.array_equal(receptive_field(chunks, 8), chunks))
-keys = keys_per_query(local_head | strided_head).mean()
-print(f"keys per query, merged head: {keys:.1f} of {n} (about 2·√n = {2 * np.sqrt(n):.0f})")
+last = keys_per_query(local_head | strided_head)[-1]
+print(
+    f"the last query reads {last} of {n} keys: l + n/l - 1 = {stride + n // stride - 1}, about 2·√n = {2 * np.sqrt(n):.0f}"
+)
 
 # %% [markdown]
-# With stride ≈ √n each query reads about 2√n keys, so a layer costs O(n·√n) instead of O(n²), and two
-# layers still connect everything. Global tokens do the same job even faster: a global token reads
+# A query reads at most l keys from the band and n/l from the stripes; with stride l ≈ √n that is
+# about 2√n keys, so a layer costs O(n·√n) instead of O(n²), and two layers still connect everything. Global tokens do the same job even faster: a global token reads
 # everyone and everyone reads it, so every pair is connected through it in two layers.
 #
 # ### Exercise 2: the receptive field
@@ -360,10 +362,11 @@ passed = check_receptive_field(my_receptive_field)
 # blocks and slow on scattered single keys. Section 7 shows why blocks matter.
 
 # %%
-n = 48
+n, b = 48, 8
 longformer = local_mask(n, 3, 3) | global_mask(n, 2)
 bigbird = longformer | random_mask(n, 3, seed=0)
-bigbird_blocks = block_mask(n, 8) | global_mask(n, 2) | block_random_mask(n, 8, 1, seed=0)
+window_blocks = np.kron(local_mask(n // b, 1, 1), np.ones((b, b), dtype=bool))  # own block ± 1
+bigbird_blocks = window_blocks | global_mask(n, 2) | block_random_mask(n, b, 1, seed=0)
 for name, mask in [
     ("Longformer", longformer),
     ("BigBird (random keys)", bigbird),
@@ -437,7 +440,8 @@ for ax, (name, mask) in zip(
         ("random keys (BigBird, per token)", random_mask(n, 3, seed=0) | local_mask(n, 3, 3)),
         (
             "random blocks (BigBird, as built)",
-            block_random_mask(n, 16, 1, seed=0) | block_mask(n, 16),
+            np.kron(local_mask(n // 16, 1, 1), np.ones((16, 16), dtype=bool))
+            | block_random_mask(n, 16, 1, seed=0),
         ),
     ],
     strict=True,
@@ -543,7 +547,7 @@ for n in (1024, 2048, 4096):
 # %% [markdown]
 # **Time, measured.** Now the clock: PyTorch's fused SDPA kernel given the window as a boolean
 # `attn_mask` (it still scores all n² pairs), against `sliding_window_attention`, one head, d = 64,
-# window 257, float32. We keep the fastest of 5 runs (the least disturbed by other programs, as
+# window 257, float32. We keep the fastest of 3 runs (the least disturbed by other programs, as
 # Python's `timeit` recommends) after a warm-up. Timings depend on the machine and on what else runs,
 # so this cell's output is not checked; read the ratios and the slopes.
 
@@ -552,7 +556,7 @@ for n in (1024, 2048, 4096):
 heads, d, left = 1, 64, 128
 
 
-def fastest(fn, *args, runs=5, **kwargs):
+def fastest(fn, *args, runs=3, **kwargs):
     """The fastest of `runs` timed calls: on a busy machine, the run least disturbed by others."""
     return min(time_call(fn, *args, repeat=1, warmup=0, **kwargs) for _ in range(runs))
 
@@ -569,7 +573,12 @@ def timings(n):
         }
 
 
-timings(8192)  # warm-up: threads started, memory touched
+q, k, v = (torch.randn(1, heads, 8192, d) for _ in range(3))  # warm-up: threads up, memory touched
+with torch.no_grad():
+    (
+        F.scaled_dot_product_attention(q, k, v),
+        sliding_window_attention(q, k, v, left=left, right=left),
+    )
 times = sweep(timings, [1024, 2048, 4096, 8192], progress=progress)
 for n, dense_s, band_s in zip(
     times["n"], times["dense masked SDPA"], times["sliding_window_attention"], strict=True
@@ -642,8 +651,9 @@ print(
 # %% [markdown]
 # Running the kernel is one more line, `flex_attention(q, k, v, block_mask=block_mask_flex)`, wrapped in
 # `torch.compile` to get the tile-skipping kernel. We do not run it here: on CPU in torch 2.13 it is
-# forward-only (no backward), and the first compile takes about 20 s on 2 cores, half of this notebook's
-# budget. On a GPU it is the production way to use every pattern of this lesson.
+# forward-only (no backward), and its first compile took about 20 s on 2 cores when this course was
+# prepared, half of this notebook's budget. On a GPU it is the production way to use every pattern of
+# this lesson.
 #
 # ## 10. Explore
 #
