@@ -101,7 +101,7 @@ def poll(condition: Callable[[], object], timeout: float, what: str, interval: f
 class LabNotebook:
     """One notebook open in its own JupyterLab workspace."""
 
-    def __init__(self, page: Page, log: Timeline, run_timeout: float = 240.0):
+    def __init__(self, page: Page, log: Timeline, run_timeout: float = 300.0):
         self.page, self.log, self.run_timeout = page, log, run_timeout
 
     def state(self) -> dict:
@@ -122,25 +122,52 @@ class LabNotebook:
         self.page.locator(".lm-MenuBar-itemLabel", has_text=top).first.click()
         self.page.get_by_role("menuitem", name=item).first.click(timeout=10_000)
 
-    def restart_and_run_all(self) -> None:
-        """Clear every output (no stale element can match), then Kernel → Restart and Run All."""
-        self.menu("Edit", "Clear Outputs of All Cells")
-        poll(
-            lambda: (s := self.state())["outputs"] == 0 and s["numbered"] == 0,
-            30,
-            "outputs and execution counts to be cleared",
-        )
-        self.menu("Kernel", "Restart Kernel and Run All Cells")
-        self.page.locator(".jp-Dialog .jp-mod-accept").click()  # "Restart" in the confirmation
-        self.log("restart + run all")
+    def restart_and_run_all(self, attempts: int = 3) -> None:
+        """Clear every output (no stale element can match), then Kernel → Restart and Run All.
 
-        def finished():
+        Under heavy load JupyterLab's websocket reconnect after a restart can race the server's
+        clean-up ("Replacing stale connection" then a struct.error in the server log) and the
+        kernel stays "starting" forever. That is retried on a reloaded page, and logged.
+        """
+        for attempt in range(1, attempts + 1):
+            self.menu("Edit", "Clear Outputs of All Cells")
+            poll(
+                lambda: (s := self.state())["outputs"] == 0 and s["numbered"] == 0,
+                30,
+                "outputs and execution counts to be cleared",
+            )
+            self.menu("Kernel", "Restart Kernel and Run All Cells")
+            self.page.locator(".jp-Dialog .jp-mod-accept").click()  # "Restart" in the dialog
+            self.log(f"restart + run all (attempt {attempt})")
+            if self._wait_for_run_all():
+                self.log("all cells ran")
+                return
+            self.log(f"kernel stuck in '{self.state()['status']}' after the restart: reloading")
+            self.page.reload()
+            poll(lambda: self.page.locator(CELLS).count() > 0, 90, "the reloaded notebook", 0.25)
+            poll(lambda: self.state()["status"] == "idle", 90, "the kernel to be idle", 0.25)
+        raise AssertionError(f"Restart Kernel and Run All never started in {attempts} attempts")
+
+    def _wait_for_run_all(self, stall: float = 30.0) -> bool:
+        """True once every cell ran (or an error stopped the run); False if the kernel never
+        left a starting state for ``stall`` seconds."""
+        deadline = time.monotonic() + self.run_timeout
+        last, since = None, time.monotonic()
+        while time.monotonic() < deadline:
             s = self.state()
             idle = s["status"] == "idle" and s["running"] == 0
-            return idle and (s["numbered"] == s["code_cells"] or s["errors"] > 0)
-
-        poll(finished, self.run_timeout, "every cell to run (Restart Kernel and Run All)", 0.5)
-        self.log("all cells ran")
+            if idle and (s["numbered"] == s["code_cells"] or s["errors"] > 0):
+                return True
+            progress = (s["status"], s["numbered"], s["running"])
+            if progress != last or s["status"] == "busy":  # a long cell is busy, not stuck
+                last, since = progress, time.monotonic()
+            elif time.monotonic() - since > stall:
+                return False
+            time.sleep(0.5)
+        raise AssertionError(
+            f"timed out after {self.run_timeout:.0f} s waiting for Restart Kernel and Run All "
+            f"(state: {self.state()})"
+        )
 
     def assert_no_errors(self) -> None:
         """No cell shows a traceback or an error on stderr, and every code cell has run."""

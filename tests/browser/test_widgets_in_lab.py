@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -97,6 +98,7 @@ def test_widgets_react_in_jupyterlab(stem, lab, browser):
         pytest.skip(f"notebooks/{stem}.ipynb does not exist yet (registered in WIDGET_LESSONS)")
     from lab_ui import LabNotebook, Timeline, WidgetDriver, save_screenshots
 
+    shutil.copy2(NOTEBOOKS / f"{stem}.ipynb", lab.root_dir)  # the current version, as a copy
     log = Timeline()
     indices = _widget_cells(stem, WIDGET_LESSONS[stem])
     assert indices, f"no cell of {stem}.ipynb contains any of {WIDGET_LESSONS[stem]}"
