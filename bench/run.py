@@ -1,6 +1,6 @@
 """Run the speed benchmarks and print their tables (``make bench``). Never part of ``make test``.
 
-Usage: python bench/run.py [NAME ...] [--list] [--quick]
+Usage: python bench/run.py [NAME ...] [--list] [--quick] [--threads N]
 
 Every ``bench/bench_*.py`` module registers its benchmarks in ``registry.BENCHMARKS``; with no NAME
 all of them run, in file order. Timings depend on the machine and on what else runs on it: the
@@ -45,7 +45,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("names", nargs="*", help="benchmarks to run (default: all)")
     parser.add_argument("--list", action="store_true", help="list the benchmarks and exit")
     parser.add_argument("--quick", action="store_true", help="small sizes: checks the plumbing")
+    parser.add_argument("--threads", type=int, help="torch threads (default: torch's choice)")
     args = parser.parse_args(argv)
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
     load_all()
     if args.list:
         for bench in BENCHMARKS.values():

@@ -32,7 +32,7 @@ __all__ = [
     "CHUNK_BYTES",
 ]
 
-CHUNK_BYTES = 1 << 20  # scores computed at once by sliding_window_attention (1 MiB, cache-sized)
+CHUNK_BYTES = 4 << 20  # scores computed at once by sliding_window_attention (4 MiB)
 
 
 def _check_qkv(q, k, v) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -160,8 +160,9 @@ def sliding_window_attention(
 def _attend_spans(qb, k_spans, v_spans, outside, scale: float) -> torch.Tensor:
     """softmax(Q_b K_spanᵀ · scale, masked) V_span for every block: (b·nb, B, d_v).
 
-    Blocks go in chunks whose scores fit in CHUNK_BYTES: the temporaries are then reused from the
-    heap instead of being mapped afresh (and page-faulted) on every call.
+    Blocks go in chunks whose scores fit in CHUNK_BYTES: the temporaries stay small (peak memory
+    does not grow with n, and they are reused from the heap instead of being mapped afresh on every
+    call) while each matmul is still big enough to keep both cores busy.
     """
     total, size, span = qb.shape[0], qb.shape[1], k_spans.shape[1]
     num_blocks = outside.shape[0]
