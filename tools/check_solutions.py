@@ -30,6 +30,8 @@ import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
+from tutor_lib.exercises._answers import ANSWERS, answers_for
+
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 # `passed = check_softmax(my_softmax)` (the assignment is optional, a trailing `;` is tolerated)
@@ -49,7 +51,6 @@ class Problems(list):
 def check_registry(problems: Problems) -> int:
     """Every check_* the package exports has answers, and they behave (no kernel needed)."""
     import tutor_lib.exercises as exercises
-    from tutor_lib.exercises._answers import ANSWERS
 
     for name in sorted(n for n in exercises.__all__ if n.startswith("check_")):
         if name not in ANSWERS:
@@ -169,7 +170,16 @@ def run_lesson(path: Path, problems: Problems, timeout: int) -> list[str]:
         for index, cell in enumerate(nb.cells):
             if cell.cell_type != "code":
                 continue
-            if index not in exercises:
+            unregistered = [
+                m["check"] for m in exercises.get(index, []) if m["check"] not in ANSWERS
+            ]
+            for name in unregistered:
+                problems.add(
+                    f"{where} cell {index}",
+                    f"{name} has no answers: add register_answers({name}, reference=..., "
+                    "wrong=..., mistake=...) below it in tutor_lib/exercises/",
+                )
+            if index not in exercises or unregistered:
                 try:
                     client.execute_cell(cell, index)
                 except CellExecutionError as err:
@@ -196,12 +206,14 @@ def run_lesson(path: Path, problems: Problems, timeout: int) -> list[str]:
                 if len(results) != len(exercises[index]):
                     problems.add(f"{where} cell {index} ({label})", "a check printed no result")
             for m in exercises[index]:
-                ref, wrong = (
-                    seen.get((m["check"], "reference"), "?"),
-                    seen.get((m["check"], "wrong"), "?"),
-                )
+                ans = answers_for(m["check"])
+                name = f"{ans.reference.__module__}.{ans.reference.__qualname__}"
+                ref = seen.get((m["check"], "reference"), "?")
+                wrong = seen.get((m["check"], "wrong"), "?")
                 report.append(
-                    f"{where} · {m['check']}({m['fn']}) cell {index}: {ref} | {wrong[:90]}"
+                    f"cell {index}: {m['check']}({m['fn']})\n"
+                    f"      answer   {name} → {ref}\n"
+                    f"      mistake  {ans.mistake} → {wrong[:100]}"
                 )
     return report
 

@@ -55,7 +55,7 @@ class Run:
     slowest: tuple[int, float]  # (code cell number from 1, seconds)
     bare_mib: float  # the kernel right after it started
     peak_mib: float
-    children_mib: float
+    children_mib: float  # the largest child process the lesson started (0: none)
 
 
 def _json_output(cell) -> dict:
@@ -86,7 +86,7 @@ def measure(path: Path, timeout: int) -> Run:
     with client.setup_kernel():
         probe = _run_extra(client, nb, RSS_CELL)
         kernel_start = time.perf_counter() - t0
-        bare = _json_output(probe)["self"]
+        start_rss = _json_output(probe)  # a kernel already has a ~50 MiB child before any cell
         times = []
         start = time.perf_counter()
         for index, cell in enumerate(nb.cells):
@@ -109,7 +109,8 @@ def measure(path: Path, timeout: int) -> Run:
     )
     return Run(
         path.stem, title, len(times), kernel_start, run,
-        (slow + 1, times[slow] if times else 0.0), bare, rss["self"], rss["children"],
+        (slow + 1, times[slow] if times else 0.0), start_rss["self"], rss["self"],
+        rss["children"] if rss["children"] > start_rss["children"] + 1 else 0.0,
     )  # fmt: skip
 
 
@@ -135,9 +136,9 @@ def write_markdown(runs: list[Run], info: dict) -> None:
     ]
     for r in runs:
         flag = f" ⚠ over the {BUDGET_S:.0f} s budget" if r.run_s > BUDGET_S else ""
-        children = f" + {r.children_mib:.0f} MiB in child processes" if r.children_mib > 1 else ""
+        children = f" (largest child process: {r.children_mib:.0f} MiB)" if r.children_mib else ""
         lines.append(
-            f"| [{r.stem}](../notebooks/{r.stem}.ipynb) {r.title} | {r.code_cells} "
+            f"| [{r.title}](../notebooks/{r.stem}.ipynb) | {r.code_cells} "
             f"| {r.run_s:.1f} s{flag} | {r.kernel_start_s:.1f} s "
             f"| #{r.slowest[0]} ({r.slowest[1]:.1f} s) | {r.peak_mib:.0f} MiB{children} |"
         )
@@ -151,6 +152,7 @@ def write_markdown(runs: list[Run], info: dict) -> None:
         "- **slowest cell**: its number counts code cells from 1 (the `[n]` a fresh run shows).",
         "- **peak RAM**: the kernel process's maximum resident set size (`ru_maxrss`), including",
         f"  Python, numpy, torch and matplotlib themselves: a bare kernel is already {bare:.0f} MiB.",
+        "- A lesson that starts processes of its own also shows its largest child process.",
         "- Times are single runs and vary with the machine's load (±20% is normal on a shared",
         "  machine); the ratios between lessons are more stable than the absolute numbers.",
         "",
