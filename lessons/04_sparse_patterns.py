@@ -573,13 +573,13 @@ def timings(n):
         }
 
 
-q, k, v = (torch.randn(1, heads, 8192, d) for _ in range(3))  # warm-up: threads up, memory touched
+q, k, v = (torch.randn(1, heads, 4096, d) for _ in range(3))  # warm-up: threads up, memory touched
 with torch.no_grad():
     (
         F.scaled_dot_product_attention(q, k, v),
         sliding_window_attention(q, k, v, left=left, right=left),
     )
-times = sweep(timings, [1024, 2048, 4096, 8192], progress=progress)
+times = sweep(timings, [512, 1024, 2048, 4096], progress=progress)
 for n, dense_s, band_s in zip(
     times["n"], times["dense masked SDPA"], times["sliding_window_attention"], strict=True
 ):
