@@ -35,7 +35,7 @@ def _compare_count(got, expected) -> str | None:
         return f"returned a {type(got).__name__}, expected a number"
     if got != expected:
         return f"got {got:,}, expected {expected:,}" + (
-            f" ({got / expected:.3g}× too big)" if expected and got else ""
+            f" ({got / expected:.3g}× the expected value)" if expected and got else ""
         )
     return None
 
