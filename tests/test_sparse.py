@@ -53,13 +53,17 @@ def test_sliding_window_equals_dense_with_local_mask(n, left, right, d_k, d_v, b
     assert_close_f64(out.numpy(), dense_reference(q, k, v, masks.local_mask(n, left, right)))
 
 
-@pytest.mark.parametrize("chunk_bytes", [1, 3 * 8 * 11 * 8, 10**9])
-def test_sliding_window_chunking_across_sequences(monkeypatch, chunk_bytes):
-    # chunks of 1 block, of 3 blocks (crossing from one sequence into the next), and everything
+@pytest.mark.parametrize(
+    "n,chunk_bytes",
+    [(29, 1), (29, 3 * 8 * 11 * 8), (29, 10**9), (200, 4 * 8 * 11 * 8), (200, 7 * 8 * 11 * 8)],
+)
+def test_sliding_window_chunking_across_sequences(monkeypatch, n, chunk_bytes):
+    # chunks of 1, 3, 4 or 7 blocks (edge chunks, interior chunks that share one band, chunks
+    # inside one sequence) and everything at once (whole sequences per chunk)
     monkeypatch.setattr(sparse, "CHUNK_BYTES", chunk_bytes)
-    q, k, v = _qkv((2, 3), 29, 29, 5, 4, seed=14, grad=True)
+    q, k, v = _qkv((2, 3), n, n, 5, 4, seed=14, grad=True)
     out = sliding_window_attention(q, k, v, left=2, right=1, block=8)  # span 8 + 3 = 11
-    mask = masks.local_mask(29, 2, 1)
+    mask = masks.local_mask(n, 2, 1)
     assert_close_f64(
         out.detach().numpy(), dense_reference(q.detach(), k.detach(), v.detach(), mask)
     )

@@ -120,6 +120,29 @@ def _outside_band(n: int, left: int, right: int, size: int) -> torch.Tensor:
     return ~(in_band & (in_range | is_pad))
 
 
+@functools.lru_cache(maxsize=8)
+def _band_bias(left: int, right: int, size: int, dtype: torch.dtype) -> torch.Tensor:
+    """(B, span) additive mask of a block whose whole span lies inside [0, n): 0 on the band,
+    -inf off it (the same for every such block, so it broadcasts over a chunk)."""
+    r = torch.arange(size)[:, None]  # (B, 1)
+    t = torch.arange(size + left + right)[None, :]  # (1, span)
+    in_band = (t - r >= 0) & (t - r <= left + right)
+    return torch.zeros(in_band.shape, dtype=dtype).masked_fill_(~in_band, -math.inf)
+
+
+def _chunks(lead_size: int, num_blocks: int, step: int):
+    """(first, stop) ranges of flat block indices, at most ``step`` blocks each; a range never
+    crosses from one sequence into the next unless whole sequences fit in one chunk."""
+    if num_blocks >= step:
+        for s in range(lead_size):
+            for b0 in range(0, num_blocks, step):
+                yield s * num_blocks + b0, s * num_blocks + min(b0 + step, num_blocks)
+    else:
+        per = (step // num_blocks) * num_blocks  # whole sequences per chunk
+        for g0 in range(0, lead_size * num_blocks, per):
+            yield g0, min(g0 + per, lead_size * num_blocks)
+
+
 def sliding_window_attention(
     q, k, v, *, left: int, right: int, scale: float | None = None, block: int | None = None
 ) -> torch.Tensor:
@@ -147,35 +170,43 @@ def sliding_window_attention(
         else check_int(block, "block", minimum=1)
     )
     lead_size, num_blocks, d_v = math.prod(lead), -(-n // size), v.shape[-1]
+    q = q * _scale(scale, d_k)  # scale the n·d queries rather than the n·span scores
     if n % size:  # pad the queries to whole blocks (the extra rows are dropped at the end)
         q = _padded_rows(q, lead_size, num_blocks * size, 0, 0)
     qb = q.reshape(lead_size * num_blocks, size, d_k)  # (b·nb, B, d_k)
     k_spans = _key_spans(k, lead_size, left, right, size)  # (b·nb, span, d_k)
     v_spans = _key_spans(v, lead_size, left, right, size)  # (b·nb, span, d_v)
-    outside = _outside_band(n, left, right, size)  # (nb, B, span)
-    out = _attend_spans(qb, k_spans, v_spans, outside, _scale(scale, d_k))  # (b·nb, B, d_v)
+    out = _attend_spans(qb, k_spans, v_spans, n=n, left=left, right=right)  # (b·nb, B, d_v)
     return out.reshape(*lead, num_blocks * size, d_v)[..., :n, :]  # (..., n, d_v)
 
 
-def _attend_spans(qb, k_spans, v_spans, outside, scale: float) -> torch.Tensor:
-    """softmax(Q_b K_spanᵀ · scale, masked) V_span for every block: (b·nb, B, d_v).
+def _attend_spans(qb, k_spans, v_spans, *, n: int, left: int, right: int) -> torch.Tensor:
+    """softmax(Q_b K_spanᵀ + mask) V_span for every block (queries already scaled): (b·nb, B, d_v).
 
     Blocks go in chunks whose scores fit in CHUNK_BYTES: the temporaries stay small (peak memory
-    does not grow with n, and they are reused from the heap instead of being mapped afresh on every
-    call) while each matmul is still big enough to keep both cores busy.
+    does not grow with n) while each matmul is still big enough to keep the cores busy. The mask
+    is added inside the matmul (``baddbmm``): interior blocks share one (B, span) band; blocks at
+    the ends of a sequence also mask the keys outside [0, n).
     """
     total, size, span = qb.shape[0], qb.shape[1], k_spans.shape[1]
-    num_blocks = outside.shape[0]
+    num_blocks = -(-n // size)
+    first, last = -(-left // size), (n - size - right) // size  # interior blocks: first … last
+    band = _band_bias(left, right, size, qb.dtype)  # (B, span)
     step = max(1, CHUNK_BYTES // (size * span * qb.element_size()))
     outputs = []
-    for g0 in range(0, total, step):
-        g = torch.arange(g0, min(g0 + step, total))  # flat block index = sequence · nb + block
-        # S = Q_b K_spanᵀ · scale, masked outside the window (in place)       (chunk, B, span)
-        scores = torch.bmm(qb[g0 : g0 + step], k_spans[g0 : g0 + step].transpose(-1, -2))
-        scores.mul_(scale).masked_fill_(outside[g % num_blocks], -math.inf)
+    for g0, g1 in _chunks(total // num_blocks, num_blocks, step):
+        (s0, b0), (s1, b1) = divmod(g0, num_blocks), divmod(g1 - 1, num_blocks)
+        if s0 == s1 and first <= b0 and b1 <= last:
+            bias = band  # every block of the chunk is interior
+        else:
+            blocks = torch.arange(g0, g1) % num_blocks
+            outside = _outside_band(n, left, right, size)[blocks]  # (chunk, B, span)
+            bias = torch.zeros(outside.shape, dtype=qb.dtype).masked_fill_(outside, -math.inf)
+        # S = mask + Q_b K_spanᵀ                                               (chunk, B, span)
+        scores = torch.baddbmm(bias, qb[g0:g1], k_spans[g0:g1].transpose(-1, -2))
         weights = torch.softmax(scores, dim=-1)
         # O_b = P_b V_span                                                      (chunk, B, d_v)
-        outputs.append(torch.bmm(weights, v_spans[g0 : g0 + step]))
+        outputs.append(torch.bmm(weights, v_spans[g0:g1]))
     return torch.cat(outputs) if len(outputs) > 1 else outputs[0]
 
 
