@@ -3,7 +3,8 @@
 * The server runs from this interpreter (the project's .venv) on 127.0.0.1, a free port and a random
   token, with ``root_dir`` = a temporary COPY of notebooks/ (Lab's autosave never touches the repo)
   and its own settings dir (no "Jupyter news" toast, every cell attached to the DOM).
-* It is always stopped by its PID (SIGTERM, then SIGKILL of its process group), kernels included.
+* It is always stopped by its PID (SIGTERM, then SIGKILL of its process group), kernels included,
+  and its temporary folder is removed (a failing test first copies the log next to its screenshots).
 * Chromium is ``$CHROMIUM`` or ``chromium`` on PATH (Debian's package). Nothing is ever downloaded:
   ``playwright install`` is never run.
 """
@@ -140,6 +141,7 @@ class LabServer:
             os.killpg(proc.pid, signal.SIGKILL)  # the group the server led, should anything remain
         except (ProcessLookupError, PermissionError):
             pass
+        shutil.rmtree(self.tmp, ignore_errors=True)  # the notebook copies, settings, log
 
     def __enter__(self) -> LabServer:
         return self.start()
