@@ -61,7 +61,7 @@ def dense_peak(n):
     return {"peak": peak_bytes(attention, q, k, v), "one_matrix": score_matrix_bytes(n, 1, 8)}
 
 
-ns = [256, 512, 1024, 2048]
+ns = [512, 1024, 2048, 4096]
 mem = sweep(dense_peak, ns)
 print(f"{'n':>5} | {'peak':>9} | {'one n×n matrix':>14} | ratio | {'n×d input':>9}")
 for n, peak, one in zip(mem["n"], mem["peak"], mem["one_matrix"], strict=True):
