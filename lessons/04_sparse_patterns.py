@@ -26,6 +26,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from matplotlib import pyplot as plt
+from torch.nn.attention import SDPBackend, sdpa_kernel
 from torch.nn.attention.flex_attention import create_block_mask, create_mask
 from torch.utils.flop_counter import FlopCounterMode
 
@@ -497,9 +498,13 @@ print(
 )
 
 # %% [markdown]
-# Softmax over each row of `scores` (masked to −∞ where not allowed) and multiply by the V spans; the
-# library does exactly this, in chunks of blocks, and supports autograd. It equals dense attention with
-# `local_mask`, including windows wider than the sequence:
+# Softmax over each row of `scores` (masked to −∞ where not allowed) and multiply by the V spans.
+# `sliding_window_attention` builds the same blocks and spans, then hands all of them to PyTorch's
+# fused `scaled_dot_product_attention` in one call, the blocks playing the role of heads:
+# queries (batch, nb, B, d) against keys (batch, nb, B + left + right, d), with the band as an
+# additive mask. It is the same production kernel as the dense baseline below, given
+# n · (B + left + right) scores to compute instead of n², and it supports autograd. It equals dense
+# attention with `local_mask`, including windows wider than the sequence:
 
 # %%
 for n, left, right in [(20, 3, 2), (37, 5, 0), (16, 40, 40)]:
@@ -530,13 +535,15 @@ print(
 # %% [markdown]
 # **Work, counted.** `FlopCounterMode` on the banded kernel (window 257) and on dense attention: double n
 # and the banded work doubles, the dense work quadruples. (The banded kernel computes B + 256 scores per
-# query for its query block B, a little more than the 257 it needs.)
+# query for its query block B, a little more than the 257 it needs.) The counter cannot look inside
+# SDPA's fused CPU kernel, so for counting we ask SDPA for its plain-math backend, which does the same
+# matrix products one by one.
 
 # %%
 d = 64
 for n in (1024, 2048, 4096):
     q, k, v = (torch.randn(1, n, d) for _ in range(3))
-    with FlopCounterMode(display=False) as counter:
+    with sdpa_kernel(SDPBackend.MATH), FlopCounterMode(display=False) as counter:
         sliding_window_attention(q, k, v, left=128, right=128)
     banded = counter.get_total_flops()
     dense = 4 * n * n * d  # QKᵀ and PV: 2n²d each (lesson 01, counted there)
@@ -548,10 +555,10 @@ for n in (1024, 2048, 4096):
 # **Time, measured.** Now the clock: PyTorch's fused SDPA kernel given the window as a boolean
 # `attn_mask` (it still scores all n² pairs), against `sliding_window_attention`, one head, d = 64,
 # window 257, float32. Two precautions make the comparison about the work rather than about the
-# machine: both run on **one thread** (`torch.set_num_threads(1)`; on a CPU shared with other programs,
-# a kernel made of many short multi-threaded steps keeps waiting for its second thread), and we keep
-# the fastest of 3 runs (the least disturbed one, as Python's `timeit` recommends). Timings still
-# depend on the machine, so this cell's output is not checked; read the ratios and the slopes.
+# machine: both run on **one thread** (`torch.set_num_threads(1)`, so neither depends on how the cores
+# are shared with other programs), and we keep the fastest of 3 runs (the least disturbed one, as
+# Python's `timeit` recommends). Timings still depend on the machine, so this cell's output is not
+# checked; read the ratios and the slopes.
 
 # %%
 # NBVAL_IGNORE_OUTPUT

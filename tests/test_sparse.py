@@ -13,9 +13,10 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from oracles import assert_close_f64, dense_masked_torch, dense_reference, sdpa_reference
+from torch.nn.attention import SDPBackend, sdpa_kernel
 from torch.utils.flop_counter import FlopCounterMode
 
-from tutor_lib import masks, sparse
+from tutor_lib import masks
 from tutor_lib.sparse import block_sparse_attention, default_query_block, sliding_window_attention
 
 SETTINGS = settings(max_examples=40, deadline=None)
@@ -53,26 +54,6 @@ def test_sliding_window_equals_dense_with_local_mask(n, left, right, d_k, d_v, b
     assert_close_f64(out.numpy(), dense_reference(q, k, v, masks.local_mask(n, left, right)))
 
 
-@pytest.mark.parametrize(
-    "n,chunk_bytes",
-    [(29, 1), (29, 3 * 8 * 11 * 8), (29, 10**9), (200, 4 * 8 * 11 * 8), (200, 7 * 8 * 11 * 8)],
-)
-def test_sliding_window_chunking_across_sequences(monkeypatch, n, chunk_bytes):
-    # chunks of 1, 3, 4 or 7 blocks (edge chunks, interior chunks that share one band, chunks
-    # inside one sequence) and everything at once (whole sequences per chunk)
-    monkeypatch.setattr(sparse, "CHUNK_BYTES", chunk_bytes)
-    q, k, v = _qkv((2, 3), n, n, 5, 4, seed=14, grad=True)
-    out = sliding_window_attention(q, k, v, left=2, right=1, block=8)  # span 8 + 3 = 11
-    mask = masks.local_mask(n, 2, 1)
-    assert_close_f64(
-        out.detach().numpy(), dense_reference(q.detach(), k.detach(), v.detach(), mask)
-    )
-    grads = torch.autograd.grad(out.sum(), (q, k, v))
-    ref_grads = torch.autograd.grad(dense_masked_torch(q, k, v, mask).sum(), (q, k, v))
-    for got, expected in zip(grads, ref_grads, strict=True):
-        assert_close_f64(got.numpy(), expected.numpy())
-
-
 def test_sliding_window_limits_equal_full_and_causal_attention():
     n = 37
     q, k, v = _qkv((2,), n, n, 8, 5, seed=1)
@@ -82,6 +63,14 @@ def test_sliding_window_limits_equal_full_and_causal_attention():
     assert_close_f64(wide.numpy(), sdpa_reference(q, k, v))  # wider than n: clipped
     causal = sliding_window_attention(q, k, v, left=n - 1, right=0)
     assert_close_f64(causal.numpy(), dense_reference(q, k, v, causal=True))
+
+
+@pytest.mark.parametrize("backend", [SDPBackend.MATH, SDPBackend.FLASH_ATTENTION])
+def test_sliding_window_same_with_either_sdpa_backend(backend):
+    q, k, v = _qkv((3,), 45, 45, 6, 6, seed=15)  # flash needs d_k == d_v (else SDPA uses math)
+    with sdpa_kernel(backend):
+        out = sliding_window_attention(q, k, v, left=6, right=2, block=8)
+    assert_close_f64(out.numpy(), dense_reference(q, k, v, masks.local_mask(45, 6, 2)))
 
 
 def test_sliding_window_broadcasts_leading_dims():
@@ -102,10 +91,13 @@ def test_sliding_window_negative_control_off_by_one_is_caught():
     assert np.abs(out - wrong).max() > 1e-3
 
 
+@pytest.mark.parametrize("d_v", [3, 5])  # d_v = d_k = 5 runs SDPA's fused kernel, 3 its math path
 @pytest.mark.parametrize("n,left,right,block", [(1, 0, 0, None), (19, 3, 2, 4), (40, 7, 0, None)])
-def test_sliding_window_gradients_equal_dense_masked(n, left, right, block):
-    q, k, v = _qkv((2,), n, n, 5, 3, seed=5, grad=True)
-    upstream = torch.randn(2, n, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(6))
+def test_sliding_window_gradients_equal_dense_masked(n, left, right, block, d_v):
+    q, k, v = _qkv((2,), n, n, 5, d_v, seed=5, grad=True)
+    upstream = torch.randn(
+        2, n, d_v, dtype=torch.float64, generator=torch.Generator().manual_seed(6)
+    )
     out = sliding_window_attention(q, k, v, left=left, right=right, block=block)
     grads = torch.autograd.grad((out * upstream).sum(), (q, k, v))
     ref = dense_masked_torch(q, k, v, masks.local_mask(n, left, right))
@@ -125,7 +117,8 @@ def test_sliding_window_float32_close_to_float64():
 def test_sliding_window_work_grows_linearly_dense_quadratically():
     def cost(fn, n, **kw):
         q, k, v = _qkv((), n, n, 16, 16, seed=0, dtype=torch.float32)
-        return _flops(fn, q, k, v, **kw)
+        with sdpa_kernel(SDPBackend.MATH):  # plain matmuls, which FlopCounterMode can see
+            return _flops(fn, q, k, v, **kw)
 
     def dense(q, k, v):
         return torch.softmax(q @ k.T, -1) @ v

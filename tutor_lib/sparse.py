@@ -5,7 +5,8 @@ still computes all n_q·n_k scores. These two functions compute only what the pa
 
 * :func:`sliding_window_attention` — the band ``-left <= j - i <= right`` (Longformer, Mistral) in
   O(n·(left + right + 1)·d) time and memory: queries go in blocks, each block against its own key
-  span, so no n×n tensor is ever built;
+  span, so no n×n tensor is ever built; the (block × span) problems all go to PyTorch's fused
+  ``scaled_dot_product_attention`` in one call, the same kernel a dense masked baseline uses;
 * :func:`block_sparse_attention` — any mask, computed tile by tile: only ``block × block`` tiles
   that :func:`tutor_lib.masks.tile_mask` marks active are computed, and ``mask`` is applied inside.
 
@@ -21,18 +22,12 @@ import math
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 from tutor_lib import masks as _masks
 from tutor_lib._validate import check_int, check_positive_float
 
-__all__ = [
-    "sliding_window_attention",
-    "block_sparse_attention",
-    "default_query_block",
-    "CHUNK_BYTES",
-]
-
-CHUNK_BYTES = 4 << 20  # scores computed at once by sliding_window_attention (4 MiB)
+__all__ = ["sliding_window_attention", "block_sparse_attention", "default_query_block"]
 
 
 def _check_qkv(q, k, v) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -75,13 +70,13 @@ def _masked_softmax(scores: torch.Tensor, allowed: torch.Tensor) -> torch.Tensor
 
 
 def default_query_block(left: int, right: int, n: int) -> int:
-    """Query block size B used by :func:`sliding_window_attention`: a power of two near a quarter
-    of the window (each query then computes B + left + right scores, ~1.25× the band), between 16
-    and 256 and at most n. Smaller blocks waste less work; larger ones mean fewer, bigger matmuls.
+    """Query block size B used by :func:`sliding_window_attention`: a power of two near an eighth
+    of the window (each query then scores B + left + right keys, ~1.125× the band), between 16 and
+    256 and at most n. Smaller blocks waste less work; larger ones give bigger matmuls.
     """
     width = left + right + 1
-    quarter = 1 << max(0, (width // 4).bit_length() - 1)  # largest power of two <= width / 4
-    return max(1, min(n, 256, max(16, quarter)))
+    eighth = 1 << max(0, (width // 8).bit_length() - 1)  # largest power of two <= width / 8
+    return max(1, min(n, 256, max(16, eighth)))
 
 
 def _padded_rows(x: torch.Tensor, lead_size: int, rows: int, front: int, back: int) -> torch.Tensor:
@@ -107,7 +102,7 @@ def _key_spans(x: torch.Tensor, lead_size: int, left: int, right: int, size: int
     return flat.unfold(0, size + left + right, size).transpose(-1, -2)  # (b·nb, span, d)
 
 
-@functools.lru_cache(maxsize=8)
+@functools.lru_cache(maxsize=4)
 def _outside_band(n: int, left: int, right: int, size: int) -> torch.Tensor:
     """(nb, B, span) bool: True where a (query row, span column) pair of a block is NOT allowed."""
     num_blocks, span = -(-n // size), size + left + right
@@ -120,27 +115,11 @@ def _outside_band(n: int, left: int, right: int, size: int) -> torch.Tensor:
     return ~(in_band & (in_range | is_pad))
 
 
-@functools.lru_cache(maxsize=8)
-def _band_bias(left: int, right: int, size: int, dtype: torch.dtype) -> torch.Tensor:
-    """(B, span) additive mask of a block whose whole span lies inside [0, n): 0 on the band,
-    -inf off it (the same for every such block, so it broadcasts over a chunk)."""
-    r = torch.arange(size)[:, None]  # (B, 1)
-    t = torch.arange(size + left + right)[None, :]  # (1, span)
-    in_band = (t - r >= 0) & (t - r <= left + right)
-    return torch.zeros(in_band.shape, dtype=dtype).masked_fill_(~in_band, -math.inf)
-
-
-def _chunks(lead_size: int, num_blocks: int, step: int):
-    """(first, stop) ranges of flat block indices, at most ``step`` blocks each; a range never
-    crosses from one sequence into the next unless whole sequences fit in one chunk."""
-    if num_blocks >= step:
-        for s in range(lead_size):
-            for b0 in range(0, num_blocks, step):
-                yield s * num_blocks + b0, s * num_blocks + min(b0 + step, num_blocks)
-    else:
-        per = (step // num_blocks) * num_blocks  # whole sequences per chunk
-        for g0 in range(0, lead_size * num_blocks, per):
-            yield g0, min(g0 + per, lead_size * num_blocks)
+@functools.lru_cache(maxsize=4)
+def _window_bias(n: int, left: int, right: int, size: int, dtype: torch.dtype) -> torch.Tensor:
+    """(nb, B, span) additive mask for the key spans: 0 where allowed, -inf elsewhere."""
+    outside = _outside_band(n, left, right, size)
+    return torch.zeros(outside.shape, dtype=dtype).masked_fill_(outside, -math.inf)
 
 
 def sliding_window_attention(
@@ -152,7 +131,9 @@ def sliding_window_attention(
     have the same length n. Queries are processed in blocks of ``block`` (default
     :func:`default_query_block`); block b of queries ``[bB, bB + B)`` needs only the keys
     ``[bB - left, bB + B - 1 + right]``, a span of ``B + left + right`` keys, viewed in place
-    (``unfold``); positions outside ``[0, n)`` are masked. Time and memory
+    (``unfold``); positions outside ``[0, n)`` are masked. All blocks go to
+    ``F.scaled_dot_product_attention`` at once, as a (batch, blocks, B, d) problem against
+    (batch, blocks, span, d) keys with the band as an additive mask. Time and memory
     O(n·(B + left + right)·d): no n×n tensor. Windows wider than the sequence are clipped to it.
     ``right = 0`` is the causal sliding window.
     """
@@ -170,44 +151,18 @@ def sliding_window_attention(
         else check_int(block, "block", minimum=1)
     )
     lead_size, num_blocks, d_v = math.prod(lead), -(-n // size), v.shape[-1]
-    q = q * _scale(scale, d_k)  # scale the n·d queries rather than the n·span scores
+    scale = _scale(scale, d_k)
     if n % size:  # pad the queries to whole blocks (the extra rows are dropped at the end)
         q = _padded_rows(q, lead_size, num_blocks * size, 0, 0)
-    qb = q.reshape(lead_size * num_blocks, size, d_k)  # (b·nb, B, d_k)
-    k_spans = _key_spans(k, lead_size, left, right, size)  # (b·nb, span, d_k)
-    v_spans = _key_spans(v, lead_size, left, right, size)  # (b·nb, span, d_v)
-    out = _attend_spans(qb, k_spans, v_spans, n=n, left=left, right=right)  # (b·nb, B, d_v)
+    span = size + left + right
+    qb = q.reshape(lead_size, num_blocks, size, d_k)  # (b, nb, B, d_k)
+    k_spans = _key_spans(k, lead_size, left, right, size).view(lead_size, num_blocks, span, d_k)
+    v_spans = _key_spans(v, lead_size, left, right, size).view(lead_size, num_blocks, span, d_v)
+    bias = _window_bias(n, left, right, size, q.dtype)  # (nb, B, span): 0 or -inf; [None]: 4-D
+    # O_b = softmax(Q_b K_spanᵀ · scale + bias) V_span for every block at once: PyTorch's fused
+    # kernel (the same as dense SDPA), with the blocks as a "heads" dimension  (b, nb, B, d_v)
+    out = F.scaled_dot_product_attention(qb, k_spans, v_spans, attn_mask=bias[None], scale=scale)
     return out.reshape(*lead, num_blocks * size, d_v)[..., :n, :]  # (..., n, d_v)
-
-
-def _attend_spans(qb, k_spans, v_spans, *, n: int, left: int, right: int) -> torch.Tensor:
-    """softmax(Q_b K_spanᵀ + mask) V_span for every block (queries already scaled): (b·nb, B, d_v).
-
-    Blocks go in chunks whose scores fit in CHUNK_BYTES: the temporaries stay small (peak memory
-    does not grow with n) while each matmul is still big enough to keep the cores busy. The mask
-    is added inside the matmul (``baddbmm``): interior blocks share one (B, span) band; blocks at
-    the ends of a sequence also mask the keys outside [0, n).
-    """
-    total, size, span = qb.shape[0], qb.shape[1], k_spans.shape[1]
-    num_blocks = -(-n // size)
-    first, last = -(-left // size), (n - size - right) // size  # interior blocks: first … last
-    band = _band_bias(left, right, size, qb.dtype)  # (B, span)
-    step = max(1, CHUNK_BYTES // (size * span * qb.element_size()))
-    outputs = []
-    for g0, g1 in _chunks(total // num_blocks, num_blocks, step):
-        (s0, b0), (s1, b1) = divmod(g0, num_blocks), divmod(g1 - 1, num_blocks)
-        if s0 == s1 and first <= b0 and b1 <= last:
-            bias = band  # every block of the chunk is interior
-        else:
-            blocks = torch.arange(g0, g1) % num_blocks
-            outside = _outside_band(n, left, right, size)[blocks]  # (chunk, B, span)
-            bias = torch.zeros(outside.shape, dtype=qb.dtype).masked_fill_(outside, -math.inf)
-        # S = mask + Q_b K_spanᵀ                                               (chunk, B, span)
-        scores = torch.baddbmm(bias, qb[g0:g1], k_spans[g0:g1].transpose(-1, -2))
-        weights = torch.softmax(scores, dim=-1)
-        # O_b = P_b V_span                                                      (chunk, B, d_v)
-        outputs.append(torch.bmm(weights, v_spans[g0:g1]))
-    return torch.cat(outputs) if len(outputs) > 1 else outputs[0]
 
 
 def _as_mask(mask, n_q: int, n_k: int) -> np.ndarray:
