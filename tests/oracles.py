@@ -98,3 +98,14 @@ def reach_brute_force(mask, layers: int) -> np.ndarray:
             frontier |= {j for f in frontier for j in np.flatnonzero(m[f])}
         reach[i, sorted(frontier)] = True
     return reach
+
+
+def counting(fn):
+    """Wrap ``fn`` so a test knows how many cases an exercise check really ran (``wrapper.calls``)."""
+
+    def wrapper(*args, **kwargs):
+        wrapper.calls += 1
+        return fn(*args, **kwargs)
+
+    wrapper.calls = 0
+    return wrapper

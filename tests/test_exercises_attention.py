@@ -8,6 +8,7 @@ import re
 import numpy as np
 import pytest
 import torch
+from oracles import counting
 
 from tutor_lib.attention import attention, causal_mask, softmax
 from tutor_lib.exercises import check_attention, check_causal_mask, check_softmax
@@ -15,17 +16,6 @@ from tutor_lib.exercises._core import Case, compare_arrays, run_check
 
 CHECKS = {"softmax": check_softmax, "attention": check_attention, "causal_mask": check_causal_mask}
 REFERENCE = {"softmax": softmax, "attention": attention, "causal_mask": causal_mask}
-
-
-def _counting(fn):
-    """Wrap ``fn`` so the test knows how many cases the check really ran."""
-
-    def wrapper(*args, **kwargs):
-        wrapper.calls += 1
-        return fn(*args, **kwargs)
-
-    wrapper.calls = 0
-    return wrapper
 
 
 def _assert_rejected(capsys, ok, *, case_words=()):
@@ -48,7 +38,7 @@ def _assert_rejected(capsys, ok, *, case_words=()):
 # ----------------------------------------------------------------------------- accepts the reference
 @pytest.mark.parametrize("name", list(CHECKS))
 def test_library_function_passes(name, capsys):
-    fn = _counting(REFERENCE[name])
+    fn = counting(REFERENCE[name])
     assert CHECKS[name](fn) is True
     out = capsys.readouterr().out
     match = re.fullmatch(r"✓ passed (\d+) cases\n", out)
