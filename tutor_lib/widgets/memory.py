@@ -88,6 +88,15 @@ def _formula_table(values: dict[str, int], formulas: dict[str, str]) -> str:
     return f"<table>{rows}</table>"
 
 
+def _bars_png(values: dict[str, int], title: str, *, height: float) -> bytes:
+    """The GiB bar chart both explorers draw, with one 80 GB GPU marked, as PNG bytes."""
+    fig = new_figure(6.0, height)
+    plot_memory_bars(
+        values, ax=fig.add_subplot(), limit_gib=GPU_GIB, limit_label="one 80 GB GPU", title=title
+    )
+    return png_bytes(fig)
+
+
 def _divisors(n: int) -> list[int]:
     return [k for k in range(1, n + 1) if n % k == 0]
 
@@ -170,15 +179,9 @@ class MemoryExplorer(widgets.VBox):
                 f"{base.name} has {base.n_positions} learned positions: a context of {n} "
                 f"is hypothetical (the bytes are still what it would take)"
             )
-        fig = new_figure(6.0, 2.0)
-        plot_memory_bars(
-            self.values,
-            ax=fig.add_subplot(),
-            limit_gib=GPU_GIB,
-            limit_label="one 80 GB GPU",
-            title=f"{base.name}, n = {n:,}, KV heads {kv} of {base.n_heads}",
+        self.image.value = _bars_png(
+            self.values, f"{base.name}, n = {n:,}, KV heads {kv} of {base.n_heads}", height=2.0
         )
-        self.image.value = png_bytes(fig)
         self.info.value = _formula_table(self.values, self.formulas)
         if self.note:
             self.info.value += note_html("", warning=self.note)
@@ -258,15 +261,9 @@ class AttentionMemoryExplorer(widgets.VBox):
             n_layers=self.layers_slider.value,
             batch=self.batch_slider.value,
         )
-        fig = new_figure(6.0, 1.9)
-        plot_memory_bars(
-            self.values,
-            ax=fig.add_subplot(),
-            limit_gib=GPU_GIB,
-            limit_label="one 80 GB GPU",
-            title=f"fp32, d = {self.d_model}, n = {n:,}",
+        self.image.value = _bars_png(
+            self.values, f"fp32, d = {self.d_model}, n = {n:,}", height=1.9
         )
-        self.image.value = png_bytes(fig)
         self.info.value = _formula_table(self.values, self.formulas)
 
 
