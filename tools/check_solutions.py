@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 
 import nbformat
-from nbclient import NotebookClient
+from _kernel import notebook_client, run_extra
 from nbclient.exceptions import CellExecutionError
 
 from tutor_lib.exercises._answers import ANSWERS, answers_for
@@ -137,28 +137,12 @@ def _results(text: str) -> list[tuple[str, str]]:
     return re.findall(pattern, text, flags=re.DOTALL)
 
 
-def _run_extra(client: NotebookClient, nb, source: str):
-    """Execute a cell that is not in the notebook (nbclient stores a cell at its index: append)."""
-    cell = nbformat.v4.new_code_cell(source)
-    nb.cells.append(cell)
-    try:
-        client.execute_cell(cell, len(nb.cells) - 1)
-    finally:
-        nb.cells.pop()
-    return cell
-
-
 def run_lesson(path: Path, problems: Problems, timeout: int) -> list[str]:
     """Execute one notebook with the answer variants; returns one report line per exercise."""
     where = path.stem
     nb = nbformat.read(path, as_version=4)
     exercises = find_exercises(nb, where, problems)
-    client = NotebookClient(
-        nb,
-        timeout=timeout,
-        kernel_name="python3",
-        resources={"metadata": {"path": str(path.parent)}},
-    )
+    client = notebook_client(nb, path, timeout)
     expected = {
         "reference": (True, "✓ passed"),
         "wrong": (False, "✗"),
@@ -166,7 +150,7 @@ def run_lesson(path: Path, problems: Problems, timeout: int) -> list[str]:
     }
     report = []
     with client.setup_kernel():
-        _run_extra(client, nb, SETUP)
+        run_extra(client, nb, SETUP)
         for index, cell in enumerate(nb.cells):
             if cell.cell_type != "code":
                 continue
@@ -190,7 +174,7 @@ def run_lesson(path: Path, problems: Problems, timeout: int) -> list[str]:
             for mode, (want_ok, want_start) in expected.items():
                 label = mode or "stub"
                 try:
-                    trial = _run_extra(client, nb, variant(cell.source, exercises[index], mode))
+                    trial = run_extra(client, nb, variant(cell.source, exercises[index], mode))
                 except CellExecutionError as err:
                     problems.add(f"{where} cell {index} ({label})", f"raised:\n{err}")
                     continue

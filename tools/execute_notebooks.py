@@ -15,7 +15,7 @@ from pathlib import Path
 
 import jupytext
 import nbformat
-from nbclient import NotebookClient
+from _kernel import notebook_client
 from nbclient.exceptions import CellExecutionError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -32,13 +32,7 @@ def build(py: Path, timeout: int) -> tuple[Path, float]:
     nb.metadata = {"kernelspec": dict(KERNELSPEC), "language_info": dict(LANGUAGE_INFO)}
     out = NOTEBOOKS / py.relative_to(LESSONS).with_suffix(".ipynb")
     out.parent.mkdir(parents=True, exist_ok=True)
-    client = NotebookClient(
-        nb,
-        timeout=timeout,
-        kernel_name="python3",
-        record_timing=False,
-        resources={"metadata": {"path": str(out.parent)}},
-    )
+    client = notebook_client(nb, out, timeout, record_timing=False)
     start = time.perf_counter()
     client.execute()
     seconds = time.perf_counter() - start

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
-from nbclient import NotebookClient
+from _kernel import notebook_client, run_extra
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
@@ -63,28 +63,12 @@ def _json_output(cell) -> dict:
     return json.loads(text.strip().splitlines()[-1])
 
 
-def _run_extra(client: NotebookClient, nb, source: str):
-    """Execute a cell that is not part of the lesson (nbclient stores a cell at its index: append)."""
-    cell = nbformat.v4.new_code_cell(source)
-    nb.cells.append(cell)
-    try:
-        client.execute_cell(cell, len(nb.cells) - 1, store_history=False)
-    finally:
-        nb.cells.pop()
-    return cell
-
-
 def measure(path: Path, timeout: int) -> Run:
     nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(
-        nb,
-        timeout=timeout,
-        kernel_name="python3",
-        resources={"metadata": {"path": str(path.parent)}},
-    )
+    client = notebook_client(nb, path, timeout)
     t0 = time.perf_counter()
     with client.setup_kernel():
-        probe = _run_extra(client, nb, RSS_CELL)
+        probe = run_extra(client, nb, RSS_CELL, store_history=False)
         kernel_start = time.perf_counter() - t0
         start_rss = _json_output(probe)  # a kernel already has a ~50 MiB child before any cell
         times = []
@@ -95,7 +79,7 @@ def measure(path: Path, timeout: int) -> Run:
                 client.execute_cell(cell, index)  # raises CellExecutionError if the lesson fails
                 times.append(time.perf_counter() - c0)
         run = time.perf_counter() - start
-        rss = _json_output(_run_extra(client, nb, RSS_CELL))
+        rss = _json_output(run_extra(client, nb, RSS_CELL, store_history=False))
     slow = max(range(len(times)), key=times.__getitem__) if times else 0
     title = next(
         (
@@ -116,7 +100,7 @@ def measure(path: Path, timeout: int) -> Run:
 
 def machine(timeout: int) -> dict:
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(MACHINE_CELL)])
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3")
+    client = notebook_client(nb, NOTEBOOKS / "machine.ipynb", timeout)  # runs in notebooks/
     client.execute()
     return _json_output(nb.cells[0])
 
