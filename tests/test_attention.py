@@ -26,6 +26,8 @@ from tutor_lib.attention import (
     causal_mask,
     merge_heads,
     multi_head_attention,
+    random_attention_weights,
+    row_stats,
     softmax,
     split_heads,
 )
@@ -532,3 +534,49 @@ def test_causal_mask_bad_sizes():
         causal_mask(2, 0)
     with pytest.raises(TypeError, match="n_q"):
         causal_mask(2.5)
+
+
+# -- random_attention_weights and row_stats (what the attention explorer shows) ---------------
+
+
+def test_scaling_statistics_over_seeds():
+    """With 1/sqrt(d_k) the score std stays ~1 for every d_k; without it, it grows like sqrt(d_k)."""
+    seeds = range(8)
+    for d_k in (4, 64, 512):
+        scaled = [random_attention_weights(16, d_k, seed=s)[0].std() for s in seeds]
+        raw = [
+            random_attention_weights(16, d_k, sqrt_scaling=False, seed=s)[0].std() for s in seeds
+        ]
+        assert 0.8 < np.mean(scaled) < 1.2, (d_k, np.mean(scaled))
+        assert 0.8 < np.mean(raw) / np.sqrt(d_k) < 1.2, (d_k, np.mean(raw))
+
+    def mean_max_weight(d_k, sqrt_scaling):
+        return np.mean(
+            [
+                row_stats(random_attention_weights(16, d_k, sqrt_scaling=sqrt_scaling, seed=s)[1])[
+                    "max_weight"
+                ]
+                for s in seeds
+            ]
+        )
+
+    # scaled: the peakiness does not depend on d_k; unscaled: it climbs towards one-hot
+    assert abs(mean_max_weight(4, True) - mean_max_weight(512, True)) < 0.15
+    assert mean_max_weight(512, False) > mean_max_weight(4, False) + 0.3
+
+
+def test_row_stats_closed_forms():
+    uniform = np.full((4, 4), 0.25)
+    stats = row_stats(uniform)
+    assert stats["entropy_bits"] == pytest.approx(2.0)
+    assert stats["max_entropy_bits"] == pytest.approx(2.0)
+    assert stats["max_weight"] == pytest.approx(0.25)
+    one_hot = np.eye(3)
+    assert row_stats(one_hot)["entropy_bits"] == pytest.approx(0.0)
+    assert row_stats(one_hot)["max_weight"] == pytest.approx(1.0)
+    causal_uniform = np.tril(np.ones((4, 4))) / np.arange(1, 5)[:, None]  # row i: i+1 equal weights
+    expected = np.mean(np.log2(np.arange(1, 5)))
+    stats = row_stats(causal_uniform, np.tril(np.ones((4, 4), dtype=bool)))
+    assert stats["entropy_bits"] == pytest.approx(expected)  # uniform over the allowed keys ...
+    assert stats["max_entropy_bits"] == pytest.approx(expected)  # ... is the most possible
+    assert row_stats(causal_uniform)["max_entropy_bits"] == pytest.approx(2.0)  # no mask: 4 keys

@@ -7,9 +7,8 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from tutor_lib.costs import crossover_length, layer_flops
+from tutor_lib.costs import GIB, crossover_length, layer_flops
 from tutor_lib.plots import plot_flop_shares, plot_memory_bars, plot_scaling
-from tutor_lib.plots.costs import GIB
 
 
 def _axes():

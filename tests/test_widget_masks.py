@@ -20,7 +20,6 @@ from tutor_lib.widgets.masks import (
     PATTERNS,
     VISIBLE,
     MaskExplorer,
-    mask_stats,
     pattern_mask,
 )
 
@@ -221,7 +220,7 @@ def test_extreme_values_never_raise():
                 mask, _ = pattern_mask(pattern, params)
                 assert mask.shape == (params["n"], params["n"]) and mask.dtype == bool
                 reach = masks.receptive_field(mask, params["layers"])
-                mask_stats(mask, reach, min(params["tile"], params["n"]))
+                masks.mask_stats(mask, reach, min(params["tile"], params["n"]))
 
 
 def test_widget_at_extreme_sizes_draws_without_a_warning():

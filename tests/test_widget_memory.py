@@ -8,16 +8,21 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from tutor_lib.costs import GPT3_175B, MISTRAL_7B_LIKE, param_count
+from tutor_lib.costs import (
+    GIB,
+    GPT3_175B,
+    MISTRAL_7B_LIKE,
+    attention_training_bytes,
+    memory_breakdown,
+    param_count,
+)
 from tutor_lib.measure import saved_bytes
-from tutor_lib.plots.costs import GIB
 from tutor_lib.widgets import attention_memory_explorer, flop_share_explorer, memory_explorer
 from tutor_lib.widgets.memory import (
     PRESETS,
     AttentionMemoryExplorer,
     MemoryExplorer,
-    attention_memory_bars,
-    memory_bars,
+    memory_formulas,
 )
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -92,36 +97,43 @@ def test_preset_change_resets_kv_heads_and_warns_beyond_learned_positions():
 
 
 @pytest.mark.parametrize("name", list(PRESETS))
-def test_every_preset_agrees_with_memory_bars_and_real_tensors(name):
+def test_every_preset_agrees_with_memory_breakdown_and_real_tensors(name):
     shape = PRESETS[name]
     e = memory_explorer(preset=name, context=2048, bytes_per_value=4)
-    assert e.values == memory_bars(shape, 2048, bytes_per_value=4)[0]
+    assert e.values == memory_breakdown(shape, 2048, bytes_per_value=4)
     for bpv, dtype in ((4, torch.float32), (2, torch.float16), (1, torch.int8)):
-        values, _ = memory_bars(shape, 2048, bytes_per_value=bpv)
+        values = memory_breakdown(shape, 2048, bytes_per_value=bpv)
         assert values["KV cache"] == _torch_kv_cache_bytes(shape, 2048, 1, dtype)
         assert values["weights"] == bpv * param_count(shape)
 
 
-def test_memory_bars_kv_override_does_not_touch_the_preset():
-    values, formulas = memory_bars(MISTRAL_7B_LIKE, 100, n_kv_heads=32)
-    assert values["KV cache"] == 4 * memory_bars(MISTRAL_7B_LIKE, 100)[0]["KV cache"]
-    assert MISTRAL_7B_LIKE.n_kv_heads == 8 and "2·32·32·128·100·2·1" in formulas["KV cache"]
+def test_memory_breakdown_kv_override_does_not_touch_the_preset():
+    values = memory_breakdown(MISTRAL_7B_LIKE, 100, n_kv_heads=32)
+    assert values["KV cache"] == 4 * memory_breakdown(MISTRAL_7B_LIKE, 100)["KV cache"]
+    assert MISTRAL_7B_LIKE.n_kv_heads == 8
     with pytest.raises(ValueError, match="n_kv_heads"):
-        memory_bars(MISTRAL_7B_LIKE, 100, n_kv_heads=3)
+        memory_breakdown(MISTRAL_7B_LIKE, 100, n_kv_heads=3)
+
+
+def test_memory_explorer_formulas_show_the_chosen_kv_heads():
+    e = memory_explorer(preset=MISTRAL_7B_LIKE.name, context=512)
+    e.kv_slider.value = 32
+    assert e.formulas == memory_formulas(e.shape, 512)
+    assert "2·32·32·128·512·2·1" in e.formulas["KV cache"]
 
 
 # -- attention_memory_explorer -------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("b, h, n, d_head", [(1, 1, 16, 4), (2, 4, 32, 8)])
-def test_attention_memory_bars_match_what_autograd_saves(b, h, n, d_head):
+def test_attention_training_bytes_match_what_autograd_saves(b, h, n, d_head):
     d = h * d_head
     q, k, v = (torch.randn(b, h, n, d_head, requires_grad=True) for _ in range(3))
 
     def dense(q, k, v):
         return torch.softmax(q @ k.transpose(-1, -2) / d_head**0.5, dim=-1) @ v
 
-    values, _ = attention_memory_bars(n, d_model=d, n_heads=h, n_layers=1, batch=b)
+    values = attention_training_bytes(n, d_model=d, n_heads=h, n_layers=1, batch=b)
     assert values["training: saved, dense"] == saved_bytes(dense, q, k, v)
     # torch's default CPU SDPA is a fused kernel: it saves out and a logsumexp, not P
     assert values["training: saved, fused"] == saved_bytes(F.scaled_dot_product_attention, q, k, v)

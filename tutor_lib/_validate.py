@@ -65,3 +65,60 @@ def check_positive_float(value, name: str) -> float:
 
 def _is_torch_tensor(x) -> bool:
     return type(x).__module__.startswith("torch") and hasattr(x, "detach")
+
+
+def check_bool(value, name: str) -> bool:
+    """``value`` as a bool; anything else (``"False"``, 0, None) is a TypeError naming ``name``.
+
+    A string ``"False"`` is truthy, so accepting it would silently switch a flag on.
+    """
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    raise TypeError(f"{name} must be True or False, got {value!r} ({type(value).__name__})")
+
+
+def check_finite(x, name: str) -> None:
+    """ValueError naming ``name`` if the array or tensor ``x`` holds NaN or ±inf.
+
+    Attention inputs must be finite: a NaN in a key a query cannot even see would still turn the
+    query's output into NaN (0 · NaN = NaN in the weighted sum), and +inf logits have no softmax.
+    """
+    finite = x.isfinite() if _is_torch_tensor(x) else np.isfinite(x)
+    if not bool(finite.all()):
+        bad = "NaN" if bool((x != x).any()) else "inf"
+        raise ValueError(f"{name} must be finite, but it contains {bad}")
+
+
+def default_scale(scale, d_k: int) -> float:
+    """The softmax scale: ``1/sqrt(d_k)`` when ``scale`` is None, else ``scale`` (a finite float > 0)."""
+    return d_k**-0.5 if scale is None else check_positive_float(scale, "scale")
+
+
+def check_qkv_shapes(q_shape, k_shape, v_shape) -> tuple[int, ...]:
+    """Check ``q (..., n_q, d_k)``, ``k (..., n_k, d_k)``, ``v (..., n_k, d_v)``; return the
+    broadcast leading shape. Works on numpy and torch shapes alike (one wording for both)."""
+    shapes = {"q": tuple(q_shape), "k": tuple(k_shape), "v": tuple(v_shape)}
+    for name, shape in shapes.items():
+        if len(shape) < 2 or 0 in shape[-2:]:
+            raise ValueError(f"{name} must have shape (..., n >= 1, d >= 1), got {shape}")
+    q, k, v = shapes.values()
+    if q[-1] != k[-1]:
+        raise ValueError(f"q and k must share the last dim d_k, got q {q} and k {k}")
+    if k[-2] != v[-2]:
+        raise ValueError(f"k and v must have the same number of keys n_k (dim -2), got {k}, {v}")
+    try:
+        return tuple(np.broadcast_shapes(q[:-2], k[:-2], v[:-2]))
+    except ValueError:
+        raise ValueError(f"leading (batch/head) dims of q {q}, k {k}, v {v} must match") from None
+
+
+def as_qkv_arrays(q, k, v) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """numpy ``q (..., n_q, d_k)``, ``k (..., n_k, d_k)``, ``v (..., n_k, d_v)``: floating, finite,
+    compatible shapes (leading dims broadcast). The torch twin is ``torch_ops.as_qkv_tensors``."""
+    arrays = tuple(
+        as_float_array(x, name, min_ndim=2) for name, x in (("q", q), ("k", k), ("v", v))
+    )
+    check_qkv_shapes(*(a.shape for a in arrays))
+    for name, arr in zip("qkv", arrays, strict=True):
+        check_finite(arr, name)
+    return arrays

@@ -15,7 +15,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from tutor_lib._validate import as_bool_mask, as_float_array, check_int, check_positive_float
+from tutor_lib._validate import (
+    as_bool_mask,
+    as_float_array,
+    as_qkv_arrays,
+    check_int,
+    check_positive_float,
+    default_scale,
+)
 
 __all__ = [
     "softmax",
@@ -24,6 +31,8 @@ __all__ = [
     "split_heads",
     "merge_heads",
     "multi_head_attention",
+    "random_attention_weights",
+    "row_stats",
 ]
 
 
@@ -57,28 +66,6 @@ def causal_mask(n_q: int, n_k: int | None = None) -> np.ndarray:
     return j <= i + (n_k - n_q)
 
 
-def _check_qkv(q, k, v) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    q = as_float_array(q, "q", min_ndim=2)
-    k = as_float_array(k, "k", min_ndim=2)
-    v = as_float_array(v, "v", min_ndim=2)
-    if q.shape[-1] != k.shape[-1]:
-        raise ValueError(f"q and k must share the last dim d_k, got q {q.shape} and k {k.shape}")
-    if k.shape[-2] != v.shape[-2]:
-        raise ValueError(
-            f"k and v must have the same number of keys n_k (dim -2), got k {k.shape} and v {v.shape}"
-        )
-    for name, arr in (("q", q), ("k", k), ("v", v)):
-        if 0 in arr.shape[-2:]:
-            raise ValueError(f"{name} must have n >= 1 and d >= 1, got shape {arr.shape}")
-    try:
-        np.broadcast_shapes(q.shape[:-2], k.shape[:-2], v.shape[:-2])
-    except ValueError:
-        raise ValueError(
-            f"leading (batch/head) dims of q {q.shape}, k {k.shape}, v {v.shape} must match"
-        ) from None
-    return q, k, v
-
-
 def attention(
     q,
     k,
@@ -97,11 +84,11 @@ def attention(
     With ``return_weights=True`` also returns the weights (..., n_q, n_k); rows sum to 1, or to 0 when a
     query may attend to no key (its output is then 0).
     """
-    q, k, v = _check_qkv(q, k, v)
+    q, k, v = as_qkv_arrays(q, k, v)
     n_q, d_k = q.shape[-2:]
     n_k = k.shape[-2]
     # a Python float (not np.float64) so float32 inputs stay float32 under NumPy 2 promotion
-    scale = d_k**-0.5 if scale is None else check_positive_float(scale, "scale")
+    scale = default_scale(scale, d_k)
     # S = Q Kᵀ · scale                                             (..., n_q, n_k)
     scores = (q @ np.swapaxes(k, -1, -2)) * scale
     allowed = None
@@ -164,3 +151,46 @@ def multi_head_attention(x, w_q, w_k, w_v, w_o, num_heads: int, *, mask=None, ca
     v = split_heads(x @ as_float_array(w_v, "w_v"), num_heads)
     heads = attention(q, k, v, mask, causal=causal)  # (..., h, n, d_h)
     return merge_heads(heads) @ as_float_array(w_o, "w_o")  # (..., n, d_model)
+
+
+def random_attention_weights(
+    n: int,
+    d_k: int,
+    *,
+    multiplier: float = 1.0,
+    sqrt_scaling: bool = True,
+    causal: bool = False,
+    seed: int = 0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Random q, k ~ N(0, 1) of shape (n, d_k) → (scaled scores, weights), both (n, n).
+
+    scale = multiplier / sqrt(d_k) when ``sqrt_scaling`` else ``multiplier``. Keys double as values
+    (only the weights are of interest). Shows how d_k and the scale set the softmax's sharpness.
+    """
+    n = check_int(n, "n", minimum=1)
+    d_k = check_int(d_k, "d_k", minimum=1)
+    multiplier = check_positive_float(multiplier, "multiplier")
+    rng = np.random.default_rng(seed)
+    q = rng.standard_normal((n, d_k))
+    k = rng.standard_normal((n, d_k))
+    scale = multiplier / np.sqrt(d_k) if sqrt_scaling else multiplier
+    _, weights = attention(q, k, k, causal=causal, scale=scale, return_weights=True)
+    return (q @ k.T) * scale, weights
+
+
+def row_stats(weights, mask=None) -> dict[str, float]:
+    """Mean row entropy (bits), its maximum possible value, and the mean of each row's largest weight.
+
+    The maximum counts the keys ``mask`` allows (default: every key): a weight that underflowed to 0
+    in a saturated softmax still belongs to an allowed key.
+    """
+    weights = as_float_array(weights, "weights")
+    allowed = (np.ones(weights.shape, dtype=bool) if mask is None else as_bool_mask(mask)).sum(-1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        logs = np.where(weights > 0, np.log2(np.where(weights > 0, weights, 1.0)), 0.0)
+    entropy = -(weights * logs).sum(axis=-1)
+    return {
+        "entropy_bits": float(entropy.mean()),
+        "max_entropy_bits": float(np.log2(np.maximum(allowed, 1)).mean()),
+        "max_weight": float(weights.max(axis=-1).mean()),
+    }

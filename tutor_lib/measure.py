@@ -4,8 +4,10 @@
   allocates outside Python's tracked allocators), so measure memory on numpy code.
 * :func:`saved_bytes` counts what **torch autograd** keeps for the backward pass
   (``torch.autograd.graph.saved_tensors_hooks``): the memory training needs on top of inference.
-* :func:`time_call` is the median of several runs after a warm-up. Timings are noisy, so lessons
-  print them in cells whose output is not compared, and report slopes or ratios.
+* :func:`count_flops` counts the FLOPs torch performs (``FlopCounterMode``), with attention forced
+  onto SDPA's math path so that its matmuls are visible to the counter.
+* :func:`time_call` is the median (or minimum) of several runs after a warm-up. Timings are noisy,
+  so lessons print them in cells whose output is not compared, and report slopes or ratios.
 * :func:`sweep` runs a measurement for every n and returns the columns as arrays.
 
 Nothing here prints or imports ipywidgets: a progress bar is passed in by the caller
@@ -21,10 +23,20 @@ from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 import torch
+from torch.nn.attention import SDPBackend, sdpa_kernel
+from torch.utils.flop_counter import FlopCounterMode
 
 from tutor_lib._validate import as_float_array, check_int
 
-__all__ = ["peak_bytes", "saved_bytes", "time_call", "loglog_slope", "sweep"]
+__all__ = [
+    "peak_bytes",
+    "saved_bytes",
+    "count_flops",
+    "flop_counts_by_op",
+    "time_call",
+    "loglog_slope",
+    "sweep",
+]
 
 
 def peak_bytes(fn: Callable, *args, **kwargs) -> int:
@@ -75,23 +87,57 @@ def saved_bytes(fn: Callable, *args, **kwargs) -> int:
     return sum(storages.values())
 
 
+def _counted(fn: Callable, args, kwargs) -> FlopCounterMode:
+    if not callable(fn):
+        raise TypeError(f"fn must be callable, got {type(fn).__name__}")
+    with sdpa_kernel(SDPBackend.MATH), FlopCounterMode(display=False) as counter:
+        fn(*args, **kwargs)
+    return counter
+
+
+def count_flops(fn: Callable, *args, **kwargs) -> int:
+    """FLOPs torch counts while ``fn(*args, **kwargs)`` runs (forward and, if ``fn`` calls it, backward).
+
+    Counted with ``torch.utils.flop_counter.FlopCounterMode``: a matmul (m, k) @ (k, p) is 2·m·k·p
+    FLOPs (one multiply-add = 2), element-wise work (softmax, masking, activations) is not counted.
+
+    ``F.scaled_dot_product_attention`` is forced onto its **math** backend while ``fn`` runs: on CPU
+    the default is a fused flash-style kernel whose matmuls happen inside one opaque operator that
+    the counter cannot see (it would report 0 FLOPs for the attention itself). The math backend does
+    the same QKᵀ and PV matmuls as separate, countable operators. numpy code is invisible too.
+    """
+    return int(_counted(fn, args, kwargs).get_total_flops())
+
+
+def flop_counts_by_op(fn: Callable, *args, **kwargs) -> dict[str, int]:
+    """Like :func:`count_flops`, split by operator: ``{"aten.mm": …, "aten.bmm": …}``."""
+    counts = _counted(fn, args, kwargs).get_flop_counts().get("Global", {})
+    return {str(op): int(flops) for op, flops in counts.items()}
+
+
 def time_call(
     fn: Callable,
     *args,
     repeat: int = 5,
     warmup: int = 1,
+    reduce: str = "median",
     timer: Callable[[], float] = time.perf_counter,
     **kwargs,
 ) -> float:
-    """Median wall-clock seconds of ``fn(*args, **kwargs)`` over ``repeat`` runs (after ``warmup``).
+    """Wall-clock seconds of ``fn(*args, **kwargs)`` over ``repeat`` runs (after ``warmup`` runs).
 
-    The median ignores the odd run slowed down by another process; the warm-up absorbs one-off costs
-    (allocations, thread-pool start-up). ``timer`` is a zero-argument clock (for tests).
+    ``reduce="median"`` ignores the odd run slowed down by another process; ``reduce="min"`` is the
+    best case, the least disturbed run (better for comparing two kernels on a busy machine). The
+    warm-up absorbs one-off costs (allocations, thread-pool start-up). ``timer`` is a zero-argument
+    clock (for tests).
     """
     if not callable(fn):
         raise TypeError(f"fn must be callable, got {type(fn).__name__}")
     repeat = check_int(repeat, "repeat", minimum=1)
     warmup = check_int(warmup, "warmup", minimum=0)
+    reducers = {"median": statistics.median, "min": min}
+    if reduce not in reducers:
+        raise ValueError(f"reduce must be one of {sorted(reducers)}, got {reduce!r}")
     for _ in range(warmup):
         fn(*args, **kwargs)
     times = []
@@ -99,7 +145,7 @@ def time_call(
         start = timer()
         fn(*args, **kwargs)
         times.append(timer() - start)
-    return float(statistics.median(times))
+    return float(reducers[reduce](times))
 
 
 def loglog_slope(xs, ys) -> float:

@@ -17,56 +17,24 @@ Both equal ``attention(q, k, v, mask)`` with the same mask (the dense reference 
 
 from __future__ import annotations
 
-import functools
 import math
+from collections import OrderedDict
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
 from tutor_lib import masks as _masks
-from tutor_lib._validate import check_int, check_positive_float
+from tutor_lib._validate import check_int
+from tutor_lib.costs import MIB
+from tutor_lib.torch_ops import as_mask_array, as_qkv_tensors, default_scale, masked_softmax
 
-__all__ = ["sliding_window_attention", "block_sparse_attention", "default_query_block"]
-
-
-def _check_qkv(q, k, v) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    for name, t in (("q", q), ("k", k), ("v", v)):
-        if not isinstance(t, torch.Tensor):
-            raise TypeError(f"{name} must be a torch.Tensor, got {type(t).__name__}")
-        if not t.is_floating_point():
-            raise TypeError(f"{name} must be a floating-point tensor, got dtype {t.dtype}")
-        if t.ndim < 2 or 0 in t.shape[-2:]:
-            raise ValueError(f"{name} must have shape (..., n >= 1, d >= 1), got {tuple(t.shape)}")
-    if not q.dtype == k.dtype == v.dtype:
-        raise TypeError(f"q, k, v must share a dtype, got {q.dtype}, {k.dtype}, {v.dtype}")
-    if q.shape[-1] != k.shape[-1]:
-        raise ValueError(f"q and k must share d_k, got q {tuple(q.shape)} and k {tuple(k.shape)}")
-    if k.shape[-2] != v.shape[-2]:
-        raise ValueError(f"k and v must have the same n_k, got {tuple(k.shape)}, {tuple(v.shape)}")
-    try:
-        lead = torch.broadcast_shapes(q.shape[:-2], k.shape[:-2], v.shape[:-2])
-    except RuntimeError:
-        raise ValueError(
-            f"leading dims of q {tuple(q.shape)}, k {tuple(k.shape)}, v {tuple(v.shape)} must match"
-        ) from None
-    return tuple(t.expand(*lead, *t.shape[-2:]) for t in (q, k, v))
-
-
-def _scale(scale, d_k: int) -> float:
-    return 1.0 / math.sqrt(d_k) if scale is None else check_positive_float(scale, "scale")
-
-
-def _masked_softmax(scores: torch.Tensor, allowed: torch.Tensor) -> torch.Tensor:
-    """Softmax over the last dim with masked entries → 0 and fully masked rows → all 0 (no NaN)."""
-    scores = scores.masked_fill(~allowed, float("-inf"))
-    # m = rowmax(S); an all -inf row uses m = 0 so exp(-inf - 0) = 0. Softmax does not depend on m,
-    # so m carries no gradient.
-    m = scores.amax(dim=-1, keepdim=True).detach()
-    m = torch.where(torch.isfinite(m), m, torch.zeros_like(m))
-    e = torch.exp(scores - m)
-    total = e.sum(dim=-1, keepdim=True)
-    return e / torch.where(total > 0, total, torch.ones_like(total))
+__all__ = [
+    "sliding_window_attention",
+    "block_sparse_attention",
+    "default_query_block",
+    "cached_bytes",
+]
 
 
 def default_query_block(left: int, right: int, n: int) -> int:
@@ -102,7 +70,6 @@ def _key_spans(x: torch.Tensor, lead_size: int, left: int, right: int, size: int
     return flat.unfold(0, size + left + right, size).transpose(-1, -2)  # (b·nb, span, d)
 
 
-@functools.lru_cache(maxsize=4)
 def _outside_band(n: int, left: int, right: int, size: int) -> torch.Tensor:
     """(nb, B, span) bool: True where a (query row, span column) pair of a block is NOT allowed."""
     num_blocks, span = -(-n // size), size + left + right
@@ -115,11 +82,29 @@ def _outside_band(n: int, left: int, right: int, size: int) -> torch.Tensor:
     return ~(in_band & (in_range | is_pad))
 
 
-@functools.lru_cache(maxsize=4)
+# Recently used band masks, kept while their total stays under _BIAS_CACHE_BYTES: repeated calls
+# with one shape (a timing loop) reuse the mask; a sweep over n cannot pile them up.
+_BIAS_CACHE: OrderedDict[tuple, torch.Tensor] = OrderedDict()
+_BIAS_CACHE_BYTES = 64 * MIB
+
+
 def _window_bias(n: int, left: int, right: int, size: int, dtype: torch.dtype) -> torch.Tensor:
     """(nb, B, span) additive mask for the key spans: 0 where allowed, -inf elsewhere."""
+    key = (n, left, right, size, dtype)
+    if key in _BIAS_CACHE:
+        _BIAS_CACHE.move_to_end(key)
+        return _BIAS_CACHE[key]
     outside = _outside_band(n, left, right, size)
-    return torch.zeros(outside.shape, dtype=dtype).masked_fill_(outside, -math.inf)
+    bias = torch.zeros(outside.shape, dtype=dtype).masked_fill_(outside, -math.inf)
+    _BIAS_CACHE[key] = bias
+    while sum(t.nbytes for t in _BIAS_CACHE.values()) > _BIAS_CACHE_BYTES:
+        _BIAS_CACHE.popitem(last=False)  # the oldest goes first (a too-big new one goes too)
+    return bias
+
+
+def cached_bytes() -> int:
+    """Bytes held by the band-mask cache of :func:`sliding_window_attention` (≤ 64 MiB)."""
+    return sum(t.nbytes for t in _BIAS_CACHE.values())
 
 
 def sliding_window_attention(
@@ -137,7 +122,7 @@ def sliding_window_attention(
     O(n·(B + left + right)·d): no n×n tensor. Windows wider than the sequence are clipped to it.
     ``right = 0`` is the causal sliding window.
     """
-    q, k, v = _check_qkv(q, k, v)
+    q, k, v = as_qkv_tensors(q, k, v)
     *lead, n, d_k = q.shape
     if k.shape[-2] != n:
         raise ValueError(
@@ -145,13 +130,13 @@ def sliding_window_attention(
         )
     left = min(check_int(left, "left", minimum=0), n - 1)  # a wider window sees the same keys
     right = min(check_int(right, "right", minimum=0), n - 1)
-    size = (
+    size = (  # a block longer than the sequence is the whole sequence
         default_query_block(left, right, n)
         if block is None
-        else check_int(block, "block", minimum=1)
+        else min(check_int(block, "block", minimum=1), n)
     )
     lead_size, num_blocks, d_v = math.prod(lead), -(-n // size), v.shape[-1]
-    scale = _scale(scale, d_k)
+    scale = default_scale(scale, d_k)
     if n % size:  # pad the queries to whole blocks (the extra rows are dropped at the end)
         q = _padded_rows(q, lead_size, num_blocks * size, 0, 0)
     span = size + left + right
@@ -163,17 +148,6 @@ def sliding_window_attention(
     # kernel (the same as dense SDPA), with the blocks as a "heads" dimension  (b, nb, B, d_v)
     out = F.scaled_dot_product_attention(qb, k_spans, v_spans, attn_mask=bias[None], scale=scale)
     return out.reshape(*lead, num_blocks * size, d_v)[..., :n, :]  # (..., n, d_v)
-
-
-def _as_mask(mask, n_q: int, n_k: int) -> np.ndarray:
-    if isinstance(mask, torch.Tensor):
-        mask = mask.detach().cpu().numpy()
-    mask = np.asarray(mask)
-    if mask.dtype != bool:
-        raise TypeError(f"mask must be boolean (True = may attend), got dtype {mask.dtype}")
-    if mask.shape != (n_q, n_k):
-        raise ValueError(f"mask must have shape (n_q, n_k) = {(n_q, n_k)}, got {mask.shape}")
-    return mask
 
 
 def block_sparse_attention(
@@ -188,12 +162,12 @@ def block_sparse_attention(
     proportional to the number of active tiles (see :func:`tutor_lib.masks.tile_savings`). A query
     with no allowed key gets output 0.
     """
-    q, k, v = _check_qkv(q, k, v)
+    q, k, v = as_qkv_tensors(q, k, v)
     n_q, n_k = q.shape[-2], k.shape[-2]
     block = check_int(block, "block", minimum=1)
-    mask = _as_mask(mask, n_q, n_k)
+    mask = as_mask_array(mask, n_q, n_k)
     tiles = _masks.tile_mask(mask, block)  # (tiles along queries, tiles along keys)
-    scale = _scale(scale, q.shape[-1])
+    scale = default_scale(scale, q.shape[-1])
     outputs = []
     for tq, row in enumerate(tiles):
         rows = slice(tq * block, min((tq + 1) * block, n_q))
@@ -207,6 +181,6 @@ def block_sparse_attention(
         # S = Q_b K_activeᵀ · scale                                   (..., B, m)
         scores = torch.matmul(q_blk, k.index_select(-2, idx).transpose(-1, -2)) * scale
         allowed = torch.from_numpy(mask[rows][:, keys])  # (B, m)
-        weights = _masked_softmax(scores, allowed)
+        weights = masked_softmax(scores, allowed)
         outputs.append(torch.matmul(weights, v.index_select(-2, idx)))  # (..., B, d_v)
     return torch.cat(outputs, dim=-2)  # (..., n_q, d_v)

@@ -7,13 +7,12 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 from matplotlib.ticker import LogLocator, NullLocator
 
-from tutor_lib.costs import crossover_length, layer_flops
+from tutor_lib.costs import GIB, crossover_length, layer_flops
 from tutor_lib.measure import loglog_slope
 from tutor_lib.plots._axes import new_axes
 
-__all__ = ["GIB", "plot_flop_shares", "plot_memory_bars", "plot_scaling"]
+__all__ = ["plot_flop_shares", "plot_memory_bars", "plot_scaling"]
 
-GIB = 2**30
 _PART_STYLE = {
     "scores": ("scores 4n²d", "tab:red"),
     "projections": ("projections 8nd²", "tab:blue"),

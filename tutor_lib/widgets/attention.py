@@ -3,59 +3,21 @@
 from __future__ import annotations
 
 import ipywidgets as widgets
-import numpy as np
 
-from tutor_lib.attention import attention, causal_mask
+from tutor_lib.attention import causal_mask, random_attention_weights, row_stats
 from tutor_lib.plots.attention import plot_attention
 from tutor_lib.widgets._base import image_widget, new_figure, note_html, png_bytes, slider_style
 
-__all__ = ["AttentionExplorer", "attention_explorer", "attention_weights_demo", "row_stats"]
+__all__ = ["AttentionExplorer", "attention_explorer"]
 
 D_K_CHOICES = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
-
-
-def attention_weights_demo(
-    n: int,
-    d_k: int,
-    *,
-    multiplier: float = 1.0,
-    sqrt_scaling: bool = True,
-    causal: bool = False,
-    seed: int = 0,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Random q, k ~ N(0, 1) of shape (n, d_k) → (scaled scores, weights), both (n, n).
-
-    scale = multiplier / sqrt(d_k) when ``sqrt_scaling`` else ``multiplier``.
-    """
-    rng = np.random.default_rng(seed)
-    q = rng.standard_normal((n, d_k))
-    k = rng.standard_normal((n, d_k))
-    scale = multiplier / np.sqrt(d_k) if sqrt_scaling else multiplier
-    _, weights = attention(q, k, k, causal=causal, scale=scale, return_weights=True)
-    return (q @ k.T) * scale, weights
-
-
-def row_stats(weights: np.ndarray, mask: np.ndarray | None = None) -> dict[str, float]:
-    """Mean row entropy (bits), its maximum possible value, and the mean of each row's largest weight.
-
-    The maximum counts the keys ``mask`` allows (default: every key): a weight that underflowed to 0
-    in a saturated softmax still belongs to an allowed key.
-    """
-    allowed = (np.ones(weights.shape, dtype=bool) if mask is None else mask).sum(axis=-1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        logs = np.where(weights > 0, np.log2(np.where(weights > 0, weights, 1.0)), 0.0)
-    entropy = -(weights * logs).sum(axis=-1)
-    return {
-        "entropy_bits": float(entropy.mean()),
-        "max_entropy_bits": float(np.log2(np.maximum(allowed, 1)).mean()),
-        "max_weight": float(weights.max(axis=-1).mean()),
-    }
 
 
 class AttentionExplorer(widgets.VBox):
     """Sliders → random q, k → attention weights heatmap + entropy line.
 
-    Current data: ``.scores`` and ``.weights`` (n, n) and ``.stats`` (see :func:`row_stats`).
+    Current data: ``.scores`` and ``.weights`` (n, n) and ``.stats``
+    (see :func:`tutor_lib.attention.row_stats`).
     """
 
     def __init__(
@@ -97,7 +59,7 @@ class AttentionExplorer(widgets.VBox):
 
     def _update(self, _change=None) -> None:
         d_k = self.d_k_slider.value
-        self.scores, self.weights = attention_weights_demo(
+        self.scores, self.weights = random_attention_weights(
             self.n_slider.value,
             d_k,
             multiplier=self.multiplier_slider.value,

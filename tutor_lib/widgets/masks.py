@@ -20,7 +20,7 @@ from tutor_lib.plots.attention import plot_mask
 from tutor_lib.plots.masks import plot_tiles
 from tutor_lib.widgets._base import image_widget, note_html, png_bytes, slider_style
 
-__all__ = ["MaskExplorer", "mask_explorer", "pattern_mask", "mask_stats", "PATTERNS", "VISIBLE"]
+__all__ = ["MaskExplorer", "mask_explorer", "pattern_mask", "PATTERNS", "VISIBLE"]
 
 # dropdown label → pattern key
 PATTERNS = {
@@ -137,29 +137,11 @@ def pattern_mask(pattern: str, params: dict) -> tuple[np.ndarray, list[str]]:
     return mask, notes
 
 
-def mask_stats(mask: np.ndarray, receptive: np.ndarray, tile: int) -> dict[str, float]:
-    """Density, keys per query (mean/min/max), receptive-field coverage and farthest reach back,
-    tile sparsity and the fraction of score FLOPs a tile-skipping kernel saves."""
-    keys = masks.keys_per_query(mask)
-    n = mask.shape[0]
-    first_seen = np.where(receptive.any(axis=1), receptive.argmax(axis=1), np.arange(n))
-    return {
-        "density": masks.density(mask),
-        "keys_mean": float(keys.mean()),
-        "keys_min": int(keys.min()),
-        "keys_max": int(keys.max()),
-        "coverage": masks.density(receptive),
-        "reach_back": int((np.arange(n) - first_seen).max()),
-        "tile_sparsity": masks.tile_sparsity(mask, tile),
-        "flops_saved": masks.tile_savings(mask, tile),
-    }
-
-
 class MaskExplorer(widgets.VBox):
     """Pattern dropdown + sliders → token mask | receptive field | tile mask, and a stats line.
 
     Current data: ``.mask`` (n, n), ``.receptive`` (n, n), ``.tiles`` (tile grid), ``.stats``
-    (see :func:`mask_stats`), ``.notes`` (clamping notes) and ``.controls`` (name → widget).
+    (see :func:`tutor_lib.masks.mask_stats`), ``.notes`` (clamping notes) and ``.controls`` (name → widget).
     """
 
     def __init__(self, pattern: str = "local", n: int = 64, layers: int = 2, tile: int = 16):
@@ -257,7 +239,7 @@ class MaskExplorer(widgets.VBox):
         tile = _clamp(params, "tile", n, self.notes, "n")
         self.receptive = masks.receptive_field(self.mask, params["layers"])
         self.tiles = masks.tile_mask(self.mask, tile)
-        self.stats = s = mask_stats(self.mask, self.receptive, tile)
+        self.stats = s = masks.mask_stats(self.mask, self.receptive, tile)
         fig = Figure(
             figsize=(9.6, 3.3), dpi=80
         )  # fixed margins: constrained layout doubles the cost

@@ -15,32 +15,34 @@ import dataclasses
 import ipywidgets as widgets
 
 from tutor_lib.costs import (
+    ATTENTION_MEMORY_PARTS,
+    GIB,
     GPT2_SMALL,
     GPT3_175B,
+    GPU_80GB_BYTES,
+    MEMORY_PARTS,
     MISTRAL_7B_LIKE,
     ModelShape,
-    kv_cache_bytes,
+    attention_training_bytes,
+    memory_breakdown,
     param_count,
-    score_matrix_bytes,
-    weight_bytes,
 )
-from tutor_lib.plots.costs import GIB, plot_memory_bars
+from tutor_lib.plots.costs import plot_memory_bars
 from tutor_lib.widgets._base import image_widget, new_figure, note_html, png_bytes, slider_style
 
 __all__ = [
     "MemoryExplorer",
     "memory_explorer",
-    "memory_bars",
+    "memory_formulas",
     "AttentionMemoryExplorer",
     "attention_memory_explorer",
-    "attention_memory_bars",
+    "attention_memory_formulas",
     "PRESETS",
     "BYTES_PER_VALUE",
 ]
 
 PRESETS = {s.name: s for s in (GPT3_175B, MISTRAL_7B_LIKE, GPT2_SMALL)}
 BYTES_PER_VALUE = (("fp32", 4), ("fp16", 2), ("int8", 1), ("int4", 0.5))
-GPU_GIB = 80e9 / GIB  # one 80 GB accelerator (A100/H100 80GB), in GiB
 _CONTEXTS = tuple(2**k for k in range(9, 18))  # 512 … 131072
 
 
@@ -48,35 +50,18 @@ def _k(n: int) -> str:
     return f"{n // 1024}k" if n >= 1024 and n % 1024 == 0 else str(n)
 
 
-def memory_bars(
-    shape: ModelShape,
-    context: int,
-    *,
-    batch: int = 1,
-    bytes_per_value: float = 2,
-    n_kv_heads: int | None = None,
-) -> tuple[dict[str, int], dict[str, str]]:
-    """(label → bytes, label → formula) for weights, KV cache and one layer's attention scores.
-
-    ``n_kv_heads`` overrides the shape's KV heads (None keeps them). All bars use one
-    ``bytes_per_value``.
-    """
-    if n_kv_heads is not None:
-        shape = dataclasses.replace(shape, n_kv_heads=n_kv_heads)
+def memory_formulas(
+    shape: ModelShape, context: int, *, batch: int = 1, bytes_per_value: float = 2
+) -> dict[str, str]:
+    """The formula behind each bar of :func:`tutor_lib.costs.memory_breakdown`, numbers filled in."""
     b, s = bytes_per_value, shape
-    labels = ("weights", "KV cache", "scores, one layer")
-    values = {
-        labels[0]: weight_bytes(s, b),
-        labels[1]: kv_cache_bytes(s, context, b, batch),
-        labels[2]: score_matrix_bytes(context, s.n_heads, b, batch),
-    }
-    formulas = {
-        labels[0]: f"N·bytes = {param_count(s):,} × {b:g}",
-        labels[1]: f"2·L·n_kv·d_h·n·bytes·batch = 2·{s.n_layers}·{s.kv_heads}·{s.d_head}·{context}"
+    weights, kv_cache, scores = MEMORY_PARTS
+    return {
+        weights: f"N·bytes = {param_count(s):,} × {b:g}",
+        kv_cache: f"2·L·n_kv·d_h·n·bytes·batch = 2·{s.n_layers}·{s.kv_heads}·{s.d_head}·{context}"
         f"·{b:g}·{batch}",
-        labels[2]: f"batch·h·n²·bytes = {batch}·{s.n_heads}·{context}²·{b:g}",
+        scores: f"batch·h·n²·bytes = {batch}·{s.n_heads}·{context}²·{b:g}",
     }
-    return values, formulas
 
 
 def _formula_table(values: dict[str, int], formulas: dict[str, str]) -> str:
@@ -92,7 +77,11 @@ def _bars_png(values: dict[str, int], title: str, *, height: float) -> bytes:
     """The GiB bar chart both explorers draw, with one 80 GB GPU marked, as PNG bytes."""
     fig = new_figure(6.0, height)
     plot_memory_bars(
-        values, ax=fig.add_subplot(), limit_gib=GPU_GIB, limit_label="one 80 GB GPU", title=title
+        values,
+        ax=fig.add_subplot(),
+        limit_gib=GPU_80GB_BYTES / GIB,
+        limit_label="one 80 GB GPU",
+        title=title,
     )
     return png_bytes(fig)
 
@@ -166,13 +155,9 @@ class MemoryExplorer(widgets.VBox):
         base = PRESETS[self.preset.value]
         n, kv = self.context_slider.value, self.kv_slider.value
         self.shape = dataclasses.replace(base, n_kv_heads=kv)
-        self.values, self.formulas = memory_bars(
-            base,
-            n,
-            batch=self.batch_slider.value,
-            bytes_per_value=self.bytes_slider.value,
-            n_kv_heads=kv,
-        )
+        batch, bpv = self.batch_slider.value, self.bytes_slider.value
+        self.values = memory_breakdown(self.shape, n, batch=batch, bytes_per_value=bpv)
+        self.formulas = memory_formulas(self.shape, n, batch=batch, bytes_per_value=bpv)
         self.note = ""
         if base.n_positions and n > base.n_positions:
             self.note = (
@@ -192,29 +177,17 @@ def memory_explorer(**kwargs) -> MemoryExplorer:
     return MemoryExplorer(**kwargs)
 
 
-def attention_memory_bars(
+def attention_memory_formulas(
     n: int, *, d_model: int, n_heads: int, n_layers: int, batch: int = 1, bytes_per_value: float = 4
-) -> tuple[dict[str, int], dict[str, str]]:
-    """What dense attention keeps in memory, by situation (label → bytes, label → formula).
-
-    * inference, one layer: the scores of one layer, b·h·n² (freed before the next layer);
-    * training, dense: every layer saves q, k, v (3·b·n·d) and the softmax output P (b·h·n²);
-    * training, fused kernel: q, k, v, the output (4·b·n·d) and a logsumexp per query (b·h·n).
-    Counts match ``tutor_lib.measure.saved_bytes`` on torch's attention (see tests).
-    """
+) -> dict[str, str]:
+    """The formula behind each bar of :func:`tutor_lib.costs.attention_training_bytes`."""
     b, h, d, L, bpv = batch, n_heads, d_model, n_layers, bytes_per_value
-    labels = ("inference: scores, one layer", "training: saved, dense", "training: saved, fused")
-    values = {
-        labels[0]: score_matrix_bytes(n, h, bpv, b),
-        labels[1]: L * (score_matrix_bytes(n, h, bpv, b) + int(3 * b * n * d * bpv)),
-        labels[2]: L * int((4 * b * n * d + b * h * n) * bpv),
+    inference, dense, fused = ATTENTION_MEMORY_PARTS
+    return {
+        inference: f"b·h·n²·bytes = {b}·{h}·{n}²·{bpv:g}",
+        dense: f"L·(b·h·n² + 3·b·n·d)·bytes = {L}·({b}·{h}·{n}² + 3·{b}·{n}·{d})·{bpv:g}",
+        fused: f"L·(4·b·n·d + b·h·n)·bytes = {L}·(4·{b}·{n}·{d} + {b}·{h}·{n})·{bpv:g}",
     }
-    formulas = {
-        labels[0]: f"b·h·n²·bytes = {b}·{h}·{n}²·{bpv:g}",
-        labels[1]: f"L·(b·h·n² + 3·b·n·d)·bytes = {L}·({b}·{h}·{n}² + 3·{b}·{n}·{d})·{bpv:g}",
-        labels[2]: f"L·(4·b·n·d + b·h·n)·bytes = {L}·(4·{b}·{n}·{d} + {b}·{h}·{n})·{bpv:g}",
-    }
-    return values, formulas
 
 
 class AttentionMemoryExplorer(widgets.VBox):
@@ -254,13 +227,14 @@ class AttentionMemoryExplorer(widgets.VBox):
 
     def _update(self, _change=None) -> None:
         n = self.n_slider.value
-        self.values, self.formulas = attention_memory_bars(
-            n,
-            d_model=self.d_model,
-            n_heads=self.heads_slider.value,
-            n_layers=self.layers_slider.value,
-            batch=self.batch_slider.value,
-        )
+        config = {
+            "d_model": self.d_model,
+            "n_heads": self.heads_slider.value,
+            "n_layers": self.layers_slider.value,
+            "batch": self.batch_slider.value,
+        }
+        self.values = attention_training_bytes(n, **config)
+        self.formulas = attention_memory_formulas(n, **config)
         self.image.value = _bars_png(
             self.values, f"fp32, d = {self.d_model}, n = {n:,}", height=1.9
         )

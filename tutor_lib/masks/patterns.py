@@ -1,19 +1,8 @@
-"""Structured sparse attention masks (numpy): which keys each query may see, and what that buys.
+"""Structured sparse attention masks (numpy): which keys each query may see.
 
 Every factory returns a boolean ``(n, n)`` self-attention mask, **True = may attend** (as SDPA's
-``attn_mask``); row ``i`` is query ``i``, column ``j`` is key ``j``. Masks combine with ``|`` (a
-query may use either pattern, e.g. Longformer = window | global) and ``&`` (both rules must hold,
-e.g. a causal window = window & causal).
-
-Analysis helpers:
-
-* :func:`density` — fraction of allowed query-key pairs;
-* :func:`receptive_field` — which inputs reach each position through L stacked layers (with
-  residual connections);
-* :func:`tile_mask`, :func:`tile_sparsity`, :func:`tile_savings` — the mask seen by a kernel that
-  works in ``block × block`` tiles: only tiles that are *entirely* False can be skipped.
-
-Offsets are ``j - i`` (key minus query): negative = the past, positive = the future.
+``attn_mask``); row ``i`` is query ``i``, column ``j`` is key ``j``. Offsets are ``j - i`` (key minus
+query): negative = the past, positive = the future.
 """
 
 from __future__ import annotations
@@ -24,25 +13,19 @@ from collections.abc import Sequence
 import numpy as np
 
 from tutor_lib import attention as _attention
-from tutor_lib._validate import as_bool_mask, check_int
+from tutor_lib._validate import check_int
 
 __all__ = [
     "causal_mask",
     "local_mask",
     "dilated_mask",
     "block_mask",
+    "block_local_mask",
     "strided_mask",
     "fixed_mask",
     "global_mask",
     "random_mask",
     "block_random_mask",
-    "density",
-    "keys_per_query",
-    "receptive_field",
-    "compose_layers",
-    "tile_mask",
-    "tile_sparsity",
-    "tile_savings",
 ]
 
 
@@ -201,96 +184,18 @@ def block_random_mask(n: int, block: int, num_random: int, seed: int) -> np.ndar
     return coarse[i // block, j // block]
 
 
-def _matrix(mask, name: str = "mask") -> np.ndarray:
-    m = as_bool_mask(mask, name)
-    if m.ndim != 2 or 0 in m.shape:
-        raise ValueError(f"{name} must be a non-empty 2-D (n_q, n_k) matrix, got shape {m.shape}")
-    return m
+def block_local_mask(n: int, block: int, left_blocks: int, right_blocks: int) -> np.ndarray:
+    """BigBird's window **of blocks** ``(n, n)``: query block b sees the key blocks
+    ``b - left_blocks … b + right_blocks`` (BigBird: 3 blocks, ``left_blocks = right_blocks = 1``).
 
-
-def density(mask) -> float:
-    """Fraction of allowed query-key pairs: ``mask.sum() / mask.size`` (1.0 = dense attention)."""
-    m = as_bool_mask(mask)
-    if m.size == 0:
-        raise ValueError("mask must not be empty")
-    return float(m.mean())
-
-
-def keys_per_query(mask) -> np.ndarray:
-    """Number of allowed keys for each query (row sums), an int array of shape ``(n_q,)``."""
-    return _matrix(mask).sum(axis=-1)
-
-
-def compose_layers(masks: Sequence) -> np.ndarray:
-    """Reachability through a stack of layers with residual connections, first layer first.
-
-    Layer l lets position i read position j iff ``masks[l][i, j]``; the residual adds the identity.
-    R = (M_L | I) ∘ … ∘ (M_1 | I) as a boolean matrix product: ``R[i, j]`` is True iff input j can
-    influence output i. Use it for stacks that alternate patterns (e.g. Sparse Transformer's local
-    and strided heads in alternate layers).
+    Token i is in block ``i // block``; the last block may be short. Equal to
+    ``local_mask(n // block, left_blocks, right_blocks)`` with every entry blown up to a
+    ``block × block`` tile when ``block`` divides n.
     """
-    if isinstance(masks, np.ndarray) or not isinstance(masks, Sequence) or not masks:
-        raise TypeError("masks must be a non-empty list of (n, n) boolean masks")
-    n = _matrix(masks[0], "masks[0]").shape[0]
-    reach = np.eye(n)
-    for layer, mask in enumerate(masks):
-        step = _matrix(mask, f"masks[{layer}]")
-        if step.shape != (n, n):
-            raise ValueError(f"masks[{layer}] must have shape {(n, n)}, got {step.shape}")
-        # R ← (M | I) · R   (boolean product through float BLAS: entries are counts ≥ 0, test > 0)
-        reach = ((step | np.eye(n, dtype=bool)).astype(np.float64) @ reach > 0).astype(np.float64)
-    return reach > 0
-
-
-def receptive_field(mask, layers: int) -> np.ndarray:
-    """Which inputs reach each position after ``layers`` stacked layers that all use ``mask``.
-
-    With residual connections this is the boolean matrix power ``(mask | I) ** layers`` (computed by
-    repeated squaring); ``layers = 0`` gives the identity. A window of ``left`` keys back reaches
-    ``layers · left`` tokens back: Mistral's 32 layers × 4096 ≈ 131k tokens.
-    """
-    m = _matrix(mask)
-    if m.shape[0] != m.shape[1]:
-        raise ValueError(f"mask must be square (self-attention), got shape {m.shape}")
-    layers = check_int(layers, "layers", minimum=0)
-    n = m.shape[0]
-    base = (m | np.eye(n, dtype=bool)).astype(np.float64)
-    result = np.eye(n)
-    while layers:  # exponentiation by squaring; every power of one matrix commutes
-        if layers & 1:
-            result = (base @ result > 0).astype(np.float64)
-        layers >>= 1
-        if layers:
-            base = (base @ base > 0).astype(np.float64)
-    return result > 0
-
-
-def tile_mask(mask, block: int) -> np.ndarray:
-    """The mask a tiled kernel sees: ``(ceil(n_q / block), ceil(n_k / block))``, a tile is True
-    (must be computed) if **any** of its entries is True. Edge tiles may be smaller than ``block``.
-    """
-    m = _matrix(mask)
+    n = check_int(n, "n", minimum=1)
     block = check_int(block, "block", minimum=1)
-    n_q, n_k = m.shape
-    t_q, t_k = -(-n_q // block), -(-n_k // block)
-    padded = np.zeros((t_q * block, t_k * block), dtype=bool)
-    padded[:n_q, :n_k] = m
-    tiles = padded.reshape(t_q, block, t_k, block)  # (tile row, row in tile, tile col, col in tile)
-    return tiles.any(axis=(1, 3))
-
-
-def tile_sparsity(mask, block: int) -> float:
-    """Fraction of ``block × block`` tiles that are entirely False (what FlexAttention's
-    ``BlockMask.sparsity()`` reports, as a fraction): the tiles a kernel may skip."""
-    return float(1.0 - tile_mask(mask, block).mean())
-
-
-def tile_savings(mask, block: int) -> float:
-    """Fraction of the ``n_q · n_k`` score entries (so of the QKᵀ and PV FLOPs) that lie in skipped
-    tiles. Equals :func:`tile_sparsity` when ``block`` divides both lengths."""
-    m = _matrix(mask)
-    active = tile_mask(m, block)
-    rows = np.minimum(block, m.shape[0] - block * np.arange(active.shape[0]))  # tile heights
-    cols = np.minimum(block, m.shape[1] - block * np.arange(active.shape[1]))  # tile widths
-    computed = (rows[:, None] * cols[None, :] * active).sum()
-    return float(1.0 - computed / m.size)
+    left_blocks = check_int(left_blocks, "left_blocks", minimum=0)
+    right_blocks = check_int(right_blocks, "right_blocks", minimum=0)
+    i, j = _grid(n)
+    offset = j // block - i // block  # (n, n) key block minus query block
+    return (offset >= -left_blocks) & (offset <= right_blocks)

@@ -1,17 +1,13 @@
-"""Closed-form costs of a Transformer (plain Python, no arrays): parameters, FLOPs and bytes.
+"""Model shapes and their parameter counts (plain Python, no arrays).
 
-FLOPs count one multiply-add as 2 FLOPs (the convention of Kaplan et al. and of torch's
-FlopCounterMode, which counts a matmul (m, k) @ (k, p) as 2·m·k·p). Bytes are returned as ints;
-``bytes_per_value`` may be fractional (0.5 for int4) as long as the total is whole.
-
-Notation: n tokens, d = d_model, m = d_ff, h = n_heads, d_h = d / h, n_kv = KV heads, L = n_layers.
+Notation: d = d_model, m = d_ff, h = n_heads, d_h = d / h, n_kv = KV heads, L = n_layers.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tutor_lib._validate import check_int, check_positive_float
+from tutor_lib._validate import check_int
 
 __all__ = [
     "FFN_KINDS",
@@ -19,20 +15,12 @@ __all__ = [
     "GPT3_175B",
     "MISTRAL_7B_LIKE",
     "GPT2_SMALL",
+    "as_model_shape",
     "attention_params",
     "ffn_params",
     "param_breakdown",
     "param_count",
     "non_embedding_params",
-    "weight_bytes",
-    "attention_flops",
-    "ffn_flops",
-    "crossover_length",
-    "layer_flops",
-    "flops_per_token",
-    "training_flops",
-    "kv_cache_bytes",
-    "score_matrix_bytes",
 ]
 
 FFN_KINDS = ("relu", "gelu", "swiglu")
@@ -155,7 +143,8 @@ def ffn_params(d_model: int, d_ff: int, ffn: str = "gelu", *, bias: bool = False
     return (n_up + 1) * d * m + ((n_up * m + d) if bias else 0)
 
 
-def _check_shape(shape) -> ModelShape:
+def as_model_shape(shape) -> ModelShape:
+    """``shape`` if it is a :class:`ModelShape`, else a TypeError naming the argument."""
     if not isinstance(shape, ModelShape):
         raise TypeError(f"shape must be a ModelShape, got {type(shape).__name__}")
     return shape
@@ -163,7 +152,7 @@ def _check_shape(shape) -> ModelShape:
 
 def param_breakdown(shape: ModelShape) -> dict[str, int]:
     """Parameters by component: embeddings, attention, ffn, norms (all layers), and ``total``."""
-    s = _check_shape(shape)
+    s = as_model_shape(shape)
     d, L = s.d_model, s.n_layers
     norm = 2 * d if s.bias else d  # LayerNorm (weight, bias) or RMSNorm (weight)
     embeddings = s.vocab_size * d * (1 if s.tied_embeddings else 2) + s.n_positions * d
@@ -188,111 +177,8 @@ def non_embedding_params(shape: ModelShape) -> int:
     Each of these weights is used in exactly one multiply-add per token, so a forward pass costs 2N
     FLOPs per token plus attention's n-dependent part.
     """
-    s = _check_shape(shape)
+    s = as_model_shape(shape)
     per_layer = attention_params(s.d_model, s.n_heads, s.n_kv_heads) + ffn_params(
         s.d_model, s.d_ff, s.ffn
     )
     return s.n_layers * per_layer
-
-
-def _whole_bytes(values: int, bytes_per_value) -> int:
-    bpv = check_positive_float(bytes_per_value, "bytes_per_value")
-    total = values * bpv
-    if not float(total).is_integer():
-        raise ValueError(
-            f"bytes_per_value {bytes_per_value} × {values} values is not a whole number of bytes"
-        )
-    return int(total)
-
-
-def weight_bytes(shape: ModelShape, bytes_per_value: float = 2) -> int:
-    """Bytes of every parameter at ``bytes_per_value`` (4 fp32, 2 fp16/bf16, 1 int8, 0.5 int4)."""
-    return _whole_bytes(param_count(shape), bytes_per_value)
-
-
-def attention_flops(n: int, d_model: int) -> dict[str, int]:
-    """Forward FLOPs of one self-attention layer on one sequence of ``n`` tokens.
-
-    ``projections``: Q, K, V and output projections, 4 matmuls (n, d) @ (d, d) → 8·n·d².
-    ``scores``: Q Kᵀ (2·n²·d) plus P V (2·n²·d) → 4·n²·d, summed over heads (h · d_h = d).
-    Softmax, scaling and masking are O(n²·h) element-wise work and are not counted.
-    """
-    n = check_int(n, "n", minimum=1)
-    d_model = check_int(d_model, "d_model", minimum=1)
-    return {"projections": 8 * n * d_model**2, "scores": 4 * n**2 * d_model}
-
-
-def ffn_flops(n: int, d_model: int, d_ff: int, *, gated: bool = False) -> int:
-    """Forward FLOPs of a position-wise FFN on ``n`` tokens: 2 matmuls → 4·n·d·m (16nd² if m = 4d).
-
-    ``gated=True`` (SwiGLU: gate, up and down matrices) → 6·n·d·m. Activations are not counted.
-    """
-    n = check_int(n, "n", minimum=1)
-    d = check_int(d_model, "d_model", minimum=1)
-    m = check_int(d_ff, "d_ff", minimum=1)
-    return (6 if gated else 4) * n * d * m
-
-
-def crossover_length(d_model: int, d_ff: int) -> int:
-    """Where attention's 4n²d equals projections + FFN, 8nd² + 4ndm: n = 2d + m (6d if m = 4d).
-
-    Below it the n-linear parts dominate a layer's FLOPs; above it the scores do.
-    """
-    d = check_int(d_model, "d_model", minimum=1)
-    m = check_int(d_ff, "d_ff", minimum=1)
-    # 4n²d = 8nd² + 4ndm  ⇔  n = 2d + m
-    return 2 * d + m
-
-
-def layer_flops(n: int, d_model: int, d_ff: int, *, gated: bool = False) -> dict[str, int]:
-    """Forward FLOPs of one Transformer layer on n tokens, by part: ``projections`` (8nd²),
-    ``scores`` (4n²d), ``ffn`` (4ndm, or 6ndm when ``gated``) and their ``total``."""
-    parts = dict(attention_flops(n, d_model))
-    parts["ffn"] = ffn_flops(n, d_model, d_ff, gated=gated)
-    parts["total"] = parts["projections"] + parts["scores"] + parts["ffn"]
-    return parts
-
-
-def flops_per_token(shape: ModelShape, n_ctx: int) -> dict[str, int]:
-    """Kaplan et al. (2020, Table 1) forward FLOPs per token: C = 2N + 2·L·n_ctx·d.
-
-    ``params``: 2N, N = :func:`non_embedding_params`. ``attention``: 2·L·n_ctx·d, the scores of a
-    causal model (a dense layer computes 4·n_ctx·d per token; a causal kernel that skips the masked
-    half does ≈ 2·n_ctx·d). ``total`` is their sum. Embeddings and the output layer are not
-    included.
-    """
-    s = _check_shape(shape)
-    n_ctx = check_int(n_ctx, "n_ctx", minimum=1)
-    params = 2 * non_embedding_params(s)
-    attention = 2 * s.n_layers * n_ctx * s.d_model
-    return {"params": params, "attention": attention, "total": params + attention}
-
-
-def training_flops(n_params, tokens) -> float:
-    """C ≈ 6·N·D: forward 2N per token plus backward ≈ 4N per token (Kaplan et al. 2020)."""
-    return 6.0 * check_positive_float(n_params, "n_params") * check_positive_float(tokens, "tokens")
-
-
-def kv_cache_bytes(
-    shape: ModelShape, tokens: int, bytes_per_value: float = 2, batch: int = 1
-) -> int:
-    """Bytes of the KV cache: 2 (K and V) · L · n_kv · d_h · tokens · bytes_per_value · batch.
-
-    Each layer stores a key and a value vector of n_kv·d_h numbers for every cached token.
-    """
-    s = _check_shape(shape)
-    tokens = check_int(tokens, "tokens", minimum=0)
-    batch = check_int(batch, "batch", minimum=1)
-    values = 2 * s.n_layers * s.kv_heads * s.d_head * tokens * batch
-    return _whole_bytes(values, bytes_per_value)
-
-
-def score_matrix_bytes(n: int, n_heads: int, bytes_per_value: float = 4, batch: int = 1) -> int:
-    """Bytes of one layer's attention scores (or weights): batch · n_heads · n² · bytes_per_value.
-
-    This is the inference-time, one-layer picture; training keeps one such matrix per layer.
-    """
-    n = check_int(n, "n", minimum=1)
-    n_heads = check_int(n_heads, "n_heads", minimum=1)
-    batch = check_int(batch, "batch", minimum=1)
-    return _whole_bytes(batch * n_heads * n * n, bytes_per_value)

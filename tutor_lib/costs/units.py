@@ -1,0 +1,38 @@
+"""Byte units, defined once for the whole library, and exact byte arithmetic.
+
+Memory is counted in binary units (KiB = 2¹⁰ bytes, MiB = 2²⁰, GiB = 2³⁰): RAM and accelerator memory
+(HBM) come in powers of two. Plots, widgets and lessons import these names instead of writing
+``2**30`` again.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from fractions import Fraction
+
+__all__ = ["KIB", "MIB", "GIB", "GPU_80GB_BYTES", "whole_bytes"]
+
+KIB = 2**10
+MIB = 2**20
+GIB = 2**30
+# One "80 GB" accelerator (A100 80GB, H100 80GB), in bytes.
+GPU_80GB_BYTES = 80 * 10**9
+
+
+def whole_bytes(values: int, bytes_per_value) -> int:
+    """``values × bytes_per_value`` as an exact int (``bytes_per_value`` may be 0.5 for int4).
+
+    The product is computed with fractions, not floats, so counts stay exact for any n; a total that
+    is not a whole number of bytes (3 values at 0.5 bytes) is a ValueError.
+    """
+    if isinstance(bytes_per_value, bool) or not isinstance(bytes_per_value, numbers.Real):
+        raise TypeError(f"bytes_per_value must be a number, got {type(bytes_per_value).__name__}")
+    if not (math.isfinite(bytes_per_value) and bytes_per_value > 0):
+        raise ValueError(f"bytes_per_value must be a finite number > 0, got {bytes_per_value}")
+    total = values * Fraction(bytes_per_value)
+    if total.denominator != 1:
+        raise ValueError(
+            f"bytes_per_value {bytes_per_value} × {values} values is not a whole number of bytes"
+        )
+    return int(total)
