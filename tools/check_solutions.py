@@ -11,16 +11,16 @@ exercise cell the check line is run three times, in context:
   2. with ``my_fn`` = the registered wrong answer (a typical mistake) → must print "✗" and return
      False;
   3. as written (the stub) → must print "not attempted yet"; the kernel then goes on as a learner's.
-The answers come from tutor_lib/exercises/_answers.py, filled in by each exercise module. Missing
-answers, an unparsable check call, a solution pasted into a notebook (no stub) or any failing cell
+The answers come from tutor_lib/exercises/_answers.py, filled in by each exercise module. The key
+itself (each reference passes, each wrong answer fails, outside any kernel) is checked by
+tests/test_answer_key.py; this tool only runs the lessons. Missing answers for a check a lesson
+uses, an unparsable check call, a solution pasted into a notebook (no stub) or any failing cell
 make the run fail. The notebooks on disk are never modified.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
-import io
 import re
 import sys
 import time
@@ -30,7 +30,7 @@ import nbformat
 from _kernel import notebook_client, run_extra
 from nbclient.exceptions import CellExecutionError
 
-from tutor_lib.exercises._answers import ANSWERS, answers_for
+from tutor_lib.exercises._answers import ANSWERS, answers_for, no_answers_message
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
@@ -46,39 +46,6 @@ SETUP = "from tutor_lib.exercises._answers import answers_for as _solutions_answ
 class Problems(list):
     def add(self, where: str, what: str) -> None:
         self.append(f"{where}: {what}")
-
-
-def check_registry(problems: Problems) -> int:
-    """Every check_* the package exports has answers, and they behave (no kernel needed)."""
-    import tutor_lib.exercises as exercises
-
-    for name in sorted(n for n in exercises.__all__ if n.startswith("check_")):
-        if name not in ANSWERS:
-            problems.add(
-                "answer key",
-                f"{name} has no answers: add register_answers({name}, reference=..., "
-                "wrong=..., mistake=...) below it in tutor_lib/exercises/",
-            )
-            continue
-        ans = ANSWERS[name]
-
-        def stub(*args, **kwargs):
-            raise NotImplementedError
-
-        for label, fn, expect_ok, start in (
-            ("reference", ans.reference, True, "✓ passed"),
-            ("wrong answer", ans.wrong, False, "✗"),
-            ("stub", stub, False, "not attempted yet"),
-        ):
-            out = io.StringIO()
-            with contextlib.redirect_stdout(out):
-                ok = ans.check(fn)
-            if ok is not expect_ok or not out.getvalue().startswith(start):
-                problems.add(
-                    f"answer key {name}",
-                    f"{label} returned {ok!r} and printed {out.getvalue()[:200]!r}",
-                )
-    return len(ANSWERS)
 
 
 def find_exercises(nb, where: str, problems: Problems) -> dict[int, list[re.Match]]:
@@ -158,11 +125,7 @@ def run_lesson(path: Path, problems: Problems, timeout: int) -> list[str]:
                 m["check"] for m in exercises.get(index, []) if m["check"] not in ANSWERS
             ]
             for name in unregistered:
-                problems.add(
-                    f"{where} cell {index}",
-                    f"{name} has no answers: add register_answers({name}, reference=..., "
-                    "wrong=..., mistake=...) below it in tutor_lib/exercises/",
-                )
+                problems.add(f"{where} cell {index}", no_answers_message(name))
             if index not in exercises or unregistered:
                 try:
                     client.execute_cell(cell, index)
@@ -212,10 +175,6 @@ def main(argv: list[str] | None = None) -> int:
     ] or sorted(NOTEBOOKS.glob("*.ipynb"))
     problems = Problems()
     start = time.perf_counter()
-    n_keys = check_registry(problems)
-    print(
-        f"answer key: {n_keys} checks registered, each tested with its reference, wrong answer and a stub"
-    )
     total = 0
     for path in paths:
         if not path.exists():

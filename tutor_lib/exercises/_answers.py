@@ -8,9 +8,11 @@ Each exercise module registers its checks right below them::
 * ``reference`` is the tested library function (the solution learners are pointed to); it must pass.
 * ``wrong`` is a typical mistake (ideally the one a hint of the check talks about); it must fail.
 
-``make solutions`` (tools/check_solutions.py) runs every exercise of every lesson notebook with
-both, in the notebook's own kernel, and fails when a check used in a lesson has no entry here.
-Nothing here is imported by the lessons: the notebooks keep their stubs.
+tests/test_answer_key.py checks this key without a kernel (every exported check has answers, each
+reference passes, each wrong answer fails, a stub is "not attempted yet"); ``make solutions``
+(tools/check_solutions.py) runs every exercise of every lesson notebook with both, in the notebook's
+own kernel, and fails when a check used in a lesson has no entry here. Nothing here is imported by
+the lessons: the notebooks keep their stubs.
 """
 
 from __future__ import annotations
@@ -41,6 +43,14 @@ def register_answers(
     ANSWERS[check.__name__] = Answers(check, reference, wrong, mistake)
 
 
+def no_answers_message(check_name: str) -> str:
+    """What to do when ``check_name`` has no registered answers (the one wording every tool uses)."""
+    return (
+        f"no answers registered for {check_name}: add register_answers({check_name}, "
+        "reference=..., wrong=..., mistake=...) below it in tutor_lib/exercises/<concept>.py"
+    )
+
+
 def answers_for(check_name: str) -> Answers:
     """The registered answers of ``check_name``; KeyError naming the module to edit otherwise."""
     import tutor_lib.exercises  # noqa: F401 - importing the package makes every module register
@@ -48,7 +58,4 @@ def answers_for(check_name: str) -> Answers:
     try:
         return ANSWERS[check_name]
     except KeyError:
-        raise KeyError(
-            f"no answers registered for {check_name}: add register_answers({check_name}, "
-            "reference=..., wrong=..., mistake=...) below it in tutor_lib/exercises/"
-        ) from None
+        raise KeyError(no_answers_message(check_name)) from None

@@ -4,6 +4,9 @@ A check never shows a traceback. It prints exactly one of:
 * ``✓ passed N cases``;
 * ``not attempted yet`` (the learner's stub still raises ``NotImplementedError``);
 * ``✗ case i of N (what the case is): what went wrong`` followed by a ``hint:`` line.
+
+The comparisons (``compare_arrays``, ``compare_count``) and ``with_peak_bytes`` are shared by the
+exercise modules, one per concept module (``exercises/ffn.py`` checks against ``tutor_lib/ffn.py``).
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+
+from tutor_lib.measure import peak_bytes
 
 
 @dataclass
@@ -59,6 +64,32 @@ def compare_arrays(got, expected, *, rtol: float = 1e-6, atol: float = 1e-9) -> 
         err = float(np.max(np.abs(got.astype(float) - expected.astype(float))))
         return f"values differ by up to {err:.3g}; got {_short(got)}, expected {_short(expected)}"
     return None
+
+
+def compare_count(got, expected) -> str | None:
+    """Byte and FLOP counts must be exact (a float is fine if it is the right whole number)."""
+    if isinstance(got, bool) or not isinstance(got, (int, float, np.integer, np.floating)):
+        return f"returned a {type(got).__name__}, expected a number"
+    if got != expected:
+        return f"got {got:,}, expected {expected:,}" + (
+            f" ({got / expected:.3g}× the expected value)" if expected and got else ""
+        )
+    return None
+
+
+def with_peak_bytes(fn: Callable) -> Callable:
+    """fn → a function returning (fn's output, the peak bytes tracemalloc saw during the call)."""
+
+    def wrapped(*args, **kwargs):
+        box = {}
+
+        def call():
+            box["out"] = fn(*args, **kwargs)
+
+        peak = peak_bytes(call)
+        return box["out"], peak
+
+    return wrapped
 
 
 def run_check(

@@ -60,6 +60,20 @@ def check_softmax(fn) -> bool:
     return run_check(fn, _softmax_cases())
 
 
+def _softmax_without_max(x):
+    with np.errstate(over="ignore", invalid="ignore"):
+        e = np.exp(x)
+        return e / e.sum(axis=-1, keepdims=True)
+
+
+register_answers(
+    check_softmax,
+    reference=softmax,
+    wrong=_softmax_without_max,
+    mistake="no max subtraction: exp(1000) overflows",
+)
+
+
 def _attention_cases() -> list[Case]:
     rng = np.random.default_rng(202)
     cases = []
@@ -109,6 +123,18 @@ def check_attention(fn) -> bool:
     return run_check(fn, _attention_cases())
 
 
+def _attention_without_scale(q, k, v, mask=None):
+    return attention(q, k, v, mask, scale=1.0)
+
+
+register_answers(
+    check_attention,
+    reference=attention,
+    wrong=_attention_without_scale,
+    mistake="scores not divided by √d_k",
+)
+
+
 def _causal_cases() -> list[Case]:
     hint = (
         "query i sits at position i + n_k - n_q: key j is allowed when j <= i + n_k - n_q "
@@ -125,33 +151,10 @@ def check_causal_mask(fn) -> bool:
     return run_check(fn, _causal_cases())
 
 
-# -- answer key (tools/check_solutions.py): the library passes, a typical mistake fails ----------
-def _softmax_without_max(x):
-    with np.errstate(over="ignore", invalid="ignore"):
-        e = np.exp(x)
-        return e / e.sum(axis=-1, keepdims=True)
-
-
-def _attention_without_scale(q, k, v, mask=None):
-    return attention(q, k, v, mask, scale=1.0)
-
-
 def _causal_mask_top_left(n_q, n_k):
     return np.tril(np.ones((n_q, n_k), dtype=bool))
 
 
-register_answers(
-    check_softmax,
-    reference=softmax,
-    wrong=_softmax_without_max,
-    mistake="no max subtraction: exp(1000) overflows",
-)
-register_answers(
-    check_attention,
-    reference=attention,
-    wrong=_attention_without_scale,
-    mistake="scores not divided by √d_k",
-)
 register_answers(
     check_causal_mask,
     reference=causal_mask,

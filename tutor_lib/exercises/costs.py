@@ -1,8 +1,7 @@
-"""Checks for lessons 00, 02 and 03: cost formulas, the chunked FFN and log-log slopes."""
+"""Checks against ``tutor_lib.costs`` (lessons 00, 02, 03): KV-cache bytes, attention weights, the
+attention/FFN crossover length, score-matrix bytes."""
 
 from __future__ import annotations
-
-import numpy as np
 
 from tutor_lib.costs import (
     GPT2_SMALL,
@@ -15,29 +14,14 @@ from tutor_lib.costs import (
     score_matrix_bytes,
 )
 from tutor_lib.exercises._answers import register_answers
-from tutor_lib.exercises._core import Case, compare_arrays, run_check
-from tutor_lib.ffn import chunked_ffn, ffn
-from tutor_lib.measure import loglog_slope, peak_bytes
+from tutor_lib.exercises._core import Case, compare_count, run_check
 
 __all__ = [
     "check_kv_cache_bytes",
     "check_attention_params",
     "check_crossover_length",
-    "check_chunked_ffn",
     "check_score_matrix_bytes",
-    "check_loglog_slope",
 ]
-
-
-def _compare_count(got, expected) -> str | None:
-    """Byte and FLOP counts must be exact (a float is fine if it is the right whole number)."""
-    if isinstance(got, bool) or not isinstance(got, (int, float, np.integer, np.floating)):
-        return f"returned a {type(got).__name__}, expected a number"
-    if got != expected:
-        return f"got {got:,}, expected {expected:,}" + (
-            f" ({got / expected:.3g}× the expected value)" if expected and got else ""
-        )
-    return None
 
 
 # -- lesson 00 -----------------------------------------------------------------------------------
@@ -62,7 +46,20 @@ def check_kv_cache_bytes(fn) -> bool:
         label = shape.name or "a tiny GQA model"
         desc = f"{label}, tokens={tokens}, bytes={bpv:g}, batch={batch}"
         cases.append(Case(desc, (shape, tokens, bpv, batch), expected, hint))
-    return run_check(fn, cases, compare=_compare_count)
+    return run_check(fn, cases, compare=compare_count)
+
+
+def _kv_cache_bytes_all_heads(shape, tokens, bytes_per_value, batch):
+    d_head = shape.d_model // shape.n_heads
+    return 2 * shape.n_layers * shape.n_heads * d_head * tokens * bytes_per_value * batch
+
+
+register_answers(
+    check_kv_cache_bytes,
+    reference=kv_cache_bytes,
+    wrong=_kv_cache_bytes_all_heads,
+    mistake="caches n_heads heads instead of n_kv_heads (ignores GQA)",
+)
 
 
 def check_attention_params(fn) -> bool:
@@ -80,7 +77,19 @@ def check_attention_params(fn) -> bool:
         )
         for d, h, kv in [(8, 2, 2), (768, 12, 12), (4096, 32, 8), (4096, 32, 1), (64, 8, 4)]
     ]
-    return run_check(fn, cases, compare=_compare_count)
+    return run_check(fn, cases, compare=compare_count)
+
+
+def _attention_params_ignoring_gqa(d_model, n_heads, n_kv_heads):
+    return 4 * d_model * d_model
+
+
+register_answers(
+    check_attention_params,
+    reference=attention_params,
+    wrong=_attention_params_ignoring_gqa,
+    mistake="4·d_model² (ignores the smaller K/V projections of GQA)",
+)
 
 
 # -- lesson 02 -----------------------------------------------------------------------------------
@@ -93,73 +102,19 @@ def check_crossover_length(fn) -> bool:
         Case(f"d_model={d}, d_ff={m}", (d, m), crossover_length(d, m), hint)
         for d, m in [(64, 256), (768, 3072), (4096, 14336), (12288, 49152), (100, 7)]
     ]
-    return run_check(fn, cases, compare=_compare_count)
+    return run_check(fn, cases, compare=compare_count)
 
 
-def _measured(fn):
-    """fn → a function returning (fn's output, the peak bytes tracemalloc saw during the call)."""
-
-    def wrapped(*args, **kwargs):
-        box = {}
-
-        def call():
-            box["out"] = fn(*args, **kwargs)
-
-        peak = peak_bytes(call)
-        return box["out"], peak
-
-    return wrapped
+def _crossover_ignoring_projections(d_model, d_ff):
+    return d_ff
 
 
-def _compare_output_and_peak(got, expected) -> str | None:
-    (out, peak), (reference, limit) = got, expected
-    problem = compare_arrays(out, reference, rtol=1e-9, atol=1e-12)
-    if problem is None and limit is not None and peak > limit:
-        return (
-            f"the output is right, but the peak memory was {peak / 1024:,.0f} KiB, more than "
-            f"{limit / 1024:,.0f} KiB: the full (n, m) hidden layer seems to exist at once"
-        )
-    return problem
-
-
-def _ffn_args(rng, shape, m):
-    """x of ``shape`` (..., n, d) and random ReLU-FFN weights w1, b1, w2, b2 of hidden width m."""
-    d = shape[-1]
-    return (
-        rng.standard_normal(shape),
-        rng.standard_normal((d, m)),
-        rng.standard_normal(m),
-        rng.standard_normal((m, d)),
-        rng.standard_normal(d),
-    )
-
-
-def check_chunked_ffn(fn) -> bool:
-    """Check ``fn(x, w1, b1, w2, b2, *, chunk_size)`` == the ReLU ``ffn``, with a lower peak memory."""
-    rng = np.random.default_rng(303)
-    hint = (
-        "loop over start = 0, chunk_size, 2·chunk_size, …; slice x[..., start:start + chunk_size, :] "
-        "(the last slice may be shorter) and write ffn(slice) into a preallocated output"
-    )
-    cases = []
-    for shape, m, chunk in [
-        ((10, 4), 16, 3),
-        ((7, 3), 5, 7),
-        ((5, 2), 8, 1),
-        ((4, 3), 6, 10),
-        ((2, 9, 4), 8, 4),
-    ]:
-        args = _ffn_args(rng, shape, m)
-        desc = f"x {shape}, m={m}, chunk_size={chunk}"
-        cases.append(Case(desc, args, (ffn(*args), None), hint, kwargs={"chunk_size": chunk}))
-    # the (512, 256) hidden layer is 1 MiB; one chunk of 32 rows of it is 64 KiB
-    args = _ffn_args(rng, (512, 16), 256)
-    limit = peak_bytes(ffn, *args) // 2
-    memory_hint = "only one (chunk_size, m) slice of the hidden layer may exist at a time"
-    expected = (chunked_ffn(*args, chunk_size=32), limit)
-    desc = "x (512, 16), m=256, chunk_size=32, peak memory measured"
-    cases.append(Case(desc, args, expected, memory_hint, kwargs={"chunk_size": 32}))
-    return run_check(_measured(fn), cases, compare=_compare_output_and_peak)
+register_answers(
+    check_crossover_length,
+    reference=crossover_length,
+    wrong=_crossover_ignoring_projections,
+    mistake="forgets the 8nd² projections (n = d_ff)",
+)
 
 
 # -- lesson 03 -----------------------------------------------------------------------------------
@@ -172,92 +127,16 @@ def check_score_matrix_bytes(fn) -> bool:
         Case(f"n={n}, n_heads={h}, bytes={b:g}", (n, h, b), score_matrix_bytes(n, h, b), hint)
         for n, h, b in [(1, 1, 4), (3, 1, 8), (1024, 12, 4), (32768, 32, 2), (4096, 96, 0.5)]
     ]
-    return run_check(fn, cases, compare=_compare_count)
-
-
-def check_loglog_slope(fn) -> bool:
-    """Check ``fn(xs, ys)``: the least-squares slope of log(ys) against log(xs)."""
-    rng = np.random.default_rng(404)
-    hint = (
-        "fit a straight line to (log x, log y), e.g. np.polyfit(np.log(xs), np.log(ys), 1)[0]; "
-        "the base of the logarithm does not matter"
-    )
-    cases = []
-    xs = np.array([128.0, 256.0, 512.0, 1024.0])
-    for p in (2.0, 1.0, 0.5, -1.0):
-        ys = 3.0 * xs**p
-        cases.append(Case(f"y = 3·x^{p:g} at x = {xs.astype(int).tolist()}", (xs, ys), p, hint))
-    noisy = 1e-9 * xs**2 * np.exp(0.1 * rng.standard_normal(xs.size))
-    cases.append(
-        Case(
-            "measured-looking data (y ≈ x² with noise)",
-            (xs, noisy),
-            loglog_slope(xs, noisy),
-            "least squares over ALL points, not just the first and last: " + hint,
-        )
-    )
-    return run_check(fn, cases, compare=lambda got, exp: compare_arrays(got, exp, rtol=1e-9))
-
-
-# -- answer key (tools/check_solutions.py): the library passes, a typical mistake fails ----------
-def _kv_cache_bytes_all_heads(shape, tokens, bytes_per_value, batch):
-    d_head = shape.d_model // shape.n_heads
-    return 2 * shape.n_layers * shape.n_heads * d_head * tokens * bytes_per_value * batch
-
-
-def _attention_params_ignoring_gqa(d_model, n_heads, n_kv_heads):
-    return 4 * d_model * d_model
-
-
-def _crossover_ignoring_projections(d_model, d_ff):
-    return d_ff
-
-
-def _chunked_ffn_not_chunked(x, w1, b1, w2, b2, *, chunk_size):
-    return ffn(x, w1, b1, w2, b2)
+    return run_check(fn, cases, compare=compare_count)
 
 
 def _score_bytes_one_head(n, n_heads, bytes_per_value):
     return n * n * bytes_per_value
 
 
-def _slope_from_end_points(xs, ys):
-    return float(np.log(ys[-1] / ys[0]) / np.log(xs[-1] / xs[0]))
-
-
-register_answers(
-    check_kv_cache_bytes,
-    reference=kv_cache_bytes,
-    wrong=_kv_cache_bytes_all_heads,
-    mistake="caches n_heads heads instead of n_kv_heads (ignores GQA)",
-)
-register_answers(
-    check_attention_params,
-    reference=attention_params,
-    wrong=_attention_params_ignoring_gqa,
-    mistake="4·d_model² (ignores the smaller K/V projections of GQA)",
-)
-register_answers(
-    check_crossover_length,
-    reference=crossover_length,
-    wrong=_crossover_ignoring_projections,
-    mistake="forgets the 8nd² projections (n = d_ff)",
-)
-register_answers(
-    check_chunked_ffn,
-    reference=chunked_ffn,
-    wrong=_chunked_ffn_not_chunked,
-    mistake="right values, but the whole hidden layer at once (peak memory too high)",
-)
 register_answers(
     check_score_matrix_bytes,
     reference=score_matrix_bytes,
     wrong=_score_bytes_one_head,
     mistake="one head only",
-)
-register_answers(
-    check_loglog_slope,
-    reference=loglog_slope,
-    wrong=_slope_from_end_points,
-    mistake="slope from the first and last points only (not least squares)",
 )

@@ -33,6 +33,19 @@ def check_dilated_mask(fn) -> bool:
     return run_check(fn, _dilated_cases())
 
 
+def _dilated_mask_undilated_reach(n, left, right, dilation):
+    offset = np.arange(n)[None, :] - np.arange(n)[:, None]  # j - i
+    return (offset % dilation == 0) & (offset >= -left) & (offset <= right)
+
+
+register_answers(
+    check_dilated_mask,
+    reference=masks.dilated_mask,
+    wrong=_dilated_mask_undilated_reach,
+    mistake="window not stretched by the dilation (|j - i| ≤ left/right, not left·dilation)",
+)
+
+
 def _receptive_cases() -> list[Case]:
     hint = (
         "start from the identity, then multiply by (mask | I) once per layer and keep "
@@ -66,6 +79,21 @@ def check_receptive_field(fn) -> bool:
     return run_check(fn, _receptive_cases())
 
 
+def _receptive_field_without_residual(mask, layers):
+    reach = np.asarray(mask, dtype=bool)
+    for _ in range(layers - 1):
+        reach = (reach.astype(np.int64) @ np.asarray(mask, dtype=np.int64)) > 0
+    return reach
+
+
+register_answers(
+    check_receptive_field,
+    reference=masks.receptive_field,
+    wrong=_receptive_field_without_residual,
+    mistake="no residual connection (mask ** layers instead of (mask | I) ** layers)",
+)
+
+
 def _tile_cases() -> list[Case]:
     hint = (
         "pad the mask with False up to a multiple of block, reshape to "
@@ -88,35 +116,10 @@ def check_tile_sparsity(fn) -> bool:
     return run_check(fn, _tile_cases())
 
 
-# -- answer key (tools/check_solutions.py): the library passes, a typical mistake fails ----------
-def _dilated_mask_undilated_reach(n, left, right, dilation):
-    offset = np.arange(n)[None, :] - np.arange(n)[:, None]  # j - i
-    return (offset % dilation == 0) & (offset >= -left) & (offset <= right)
-
-
-def _receptive_field_without_residual(mask, layers):
-    reach = np.asarray(mask, dtype=bool)
-    for _ in range(layers - 1):
-        reach = (reach.astype(np.int64) @ np.asarray(mask, dtype=np.int64)) > 0
-    return reach
-
-
 def _tile_sparsity_of_entries(mask, block):
     return float(1.0 - np.asarray(mask, dtype=bool).mean())
 
 
-register_answers(
-    check_dilated_mask,
-    reference=masks.dilated_mask,
-    wrong=_dilated_mask_undilated_reach,
-    mistake="window not stretched by the dilation (|j - i| ≤ left/right, not left·dilation)",
-)
-register_answers(
-    check_receptive_field,
-    reference=masks.receptive_field,
-    wrong=_receptive_field_without_residual,
-    mistake="no residual connection (mask ** layers instead of (mask | I) ** layers)",
-)
 register_answers(
     check_tile_sparsity,
     reference=masks.tile_sparsity,
