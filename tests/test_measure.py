@@ -232,3 +232,16 @@ def test_progress_displays_its_initial_repr_once_when_shown(capsys):
     assert list(p) == ["a", "b"]
     out = capsys.readouterr().out  # IPython's display() prints the repr outside a kernel
     assert out.count("IntProgress(") == 1 and "value=0" in out and "max=2" in out
+
+
+def test_machine_rates_are_plausible_and_consistent():
+    """matmul_rate counts 2n³ FLOPs; on any CPU torch runs on, fp32 matmul does 1 GFLOP/s to
+    100 TFLOP/s and streams 0.1 GB/s to 10 TB/s: the functions must land in these (very wide)
+    windows, and float64 must not be faster than float32 by more than noise."""
+    from tutor_lib.measure import matmul_rate, matvec_bandwidth
+
+    rate32 = matmul_rate(256, repeat=3)
+    rate64 = matmul_rate(256, dtype=torch.float64, repeat=3)
+    assert 1e9 < rate32 < 1e14 and 1e8 < rate64 < 1e14
+    assert rate64 < 3 * rate32
+    assert 1e8 < matvec_bandwidth(1024, 1024, repeat=3) < 1e13

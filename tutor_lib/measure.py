@@ -34,6 +34,8 @@ __all__ = [
     "count_flops",
     "flop_counts_by_op",
     "time_call",
+    "matmul_rate",
+    "matvec_bandwidth",
     "loglog_slope",
     "sweep",
 ]
@@ -146,6 +148,29 @@ def time_call(
         fn(*args, **kwargs)
         times.append(timer() - start)
     return float(reducers[reduce](times))
+
+
+def matmul_rate(n: int = 1024, *, dtype: torch.dtype = torch.float32, repeat: int = 5) -> float:
+    """This machine's matrix-multiply throughput in FLOP/s: ``2·n³`` FLOPs of an (n, n) @ (n, n)
+    torch matmul divided by its best time over ``repeat`` runs (the physical ceiling a kernel made of
+    matmuls can approach on this CPU, with torch's current thread count)."""
+    n = check_int(n, "n", minimum=16, maximum=8192)
+    a, b = torch.randn(n, n, dtype=dtype), torch.randn(n, n, dtype=dtype)
+    seconds = time_call(torch.matmul, a, b, repeat=repeat, reduce="min")
+    return 2 * n**3 / seconds
+
+
+def matvec_bandwidth(
+    rows: int = 4096, cols: int = 4096, *, dtype: torch.dtype = torch.float32, repeat: int = 5
+) -> float:
+    """Bytes per second a matrix-vector product streams from memory: ``W (rows, cols)`` read once
+    for ``y = W x``, divided by the best time. With W larger than the CPU caches (64 MiB at the
+    default size in fp32) this is the memory-bandwidth ceiling that decoding runs into."""
+    rows = check_int(rows, "rows", minimum=16, maximum=65536)
+    cols = check_int(cols, "cols", minimum=16, maximum=65536)
+    w, x = torch.randn(rows, cols, dtype=dtype), torch.randn(cols, dtype=dtype)
+    seconds = time_call(torch.mv, w, x, repeat=repeat, reduce="min")
+    return w.nbytes / seconds
 
 
 def loglog_slope(xs, ys) -> float:
