@@ -39,7 +39,7 @@ setup: $(STAMP)
 lab: setup
 	$(BIN)/jupyter lab $(ROOT_FLAG) --ip=127.0.0.1 --port=$(JUPYTER_PORT) \
 		--ServerApp.root_dir="$(CURDIR)" \
-		--ServerApp.default_url=/lab/tree/notebooks/01_self_attention.ipynb
+		--ServerApp.default_url=/lab/tree/notebooks/00_why_llms_are_expensive.ipynb
 
 # Unit tests, the lesson<->notebook pairing gate, strict nbval over every notebook and (when Chromium is
 # installed) the browser test, in one pytest run; -rs prints why anything was skipped.

@@ -13,6 +13,7 @@ import torch
 import torch.nn.functional as F
 from registry import Table, register
 
+from tutor_lib.costs import GIB
 from tutor_lib.measure import loglog_slope, time_call
 from tutor_lib.sparse import default_query_block, sliding_window_attention
 
@@ -51,7 +52,7 @@ def _time_dense(n, q, k, v, dense: dict) -> str | None:
     """Time dense masked SDPA into ``dense[n]``; return why it was skipped, or None."""
     need, available = _dense_bytes(n), _available_bytes()
     if available is not None and need > 0.8 * available:
-        return f"skipped: would need {need / 2**30:.0f} GiB"
+        return f"skipped: would need {need / GIB:.0f} GiB"
     repeat = 3
     if dense:  # dense time grows as n²: extrapolate from the largest n measured so far
         last = max(dense)

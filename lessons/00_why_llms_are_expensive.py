@@ -27,17 +27,19 @@ import numpy as np
 import torch
 from matplotlib import pyplot as plt
 from torch import nn
-from torch.nn.attention import SDPBackend, sdpa_kernel
-from torch.utils.flop_counter import FlopCounterMode
-
 from tutor_lib.attention import causal_mask
 from tutor_lib.costs import (
+    GIB,
     GPT2_SMALL,
     GPT3_175B,
+    GPU_80GB_BYTES,
+    KIB,
+    MIB,
     MISTRAL_7B_LIKE,
     ModelShape,
     flops_per_token,
     kv_cache_bytes,
+    memory_breakdown,
     non_embedding_params,
     param_breakdown,
     param_count,
@@ -46,14 +48,12 @@ from tutor_lib.costs import (
     weight_bytes,
 )
 from tutor_lib.exercises import check_attention_params, check_kv_cache_bytes
-from tutor_lib.measure import time_call
+from tutor_lib.measure import count_flops, time_call
 from tutor_lib.plots import plot_memory_bars
 from tutor_lib.widgets import memory_explorer
-from tutor_lib.widgets.memory import memory_bars
 
 torch.manual_seed(0)
 rng = np.random.default_rng(0)
-GiB, KiB = 2**30, 2**10
 print("torch", torch.__version__.split("+")[0], "| numpy", np.__version__.split(".")[0])
 
 # %% [markdown]
@@ -123,11 +123,11 @@ for shape in (GPT2_SMALL, MISTRAL_7B_LIKE, GPT3_175B):
 
 # %%
 N = param_count(GPT3_175B)
-print(f"one 80 GB GPU = {80e9 / GiB:.1f} GiB")
+print(f"one 80 GB GPU = {GPU_80GB_BYTES / GIB:.1f} GiB")
 print(f"{'format':>6} | {'weights':>10} | 80 GB GPUs just to hold them")
 for name, nbytes in (("fp32", 4), ("fp16", 2), ("int8", 1), ("int4", 0.5)):
     size = weight_bytes(GPT3_175B, nbytes)
-    print(f"{name:>6} | {size / GiB:>6.0f} GiB | {math.ceil(size / 80e9)}")
+    print(f"{name:>6} | {size / GIB:>6.0f} GiB | {math.ceil(size / GPU_80GB_BYTES)}")
 
 # %% [markdown]
 # Even at int8, GPT-3 does not fit on one card, before a single activation is stored. That is the
@@ -148,33 +148,29 @@ for name, nbytes in (("fp32", 4), ("fp16", 2), ("int8", 1), ("int4", 0.5)):
 per_token = flops_per_token(GPT3_175B, n_ctx=2048)
 print(f"N (non-embedding)        = {non_embedding_params(GPT3_175B) / 1e9:.1f} B")
 print(f"2N                       = {per_token['params']:.3e} FLOPs per token")
-print(
-    f"2·n_layer·n_ctx·d_model  = {per_token['attention']:.3e}  ({100 * per_token['attention'] / per_token['total']:.1f} % of the total)"
-)
+share = 100 * per_token["attention"] / per_token["total"]
+print(f"2·n_layer·n_ctx·d_model  = {per_token['attention']:.3e}  ({share:.1f} % of the total)")
 
 # %% [markdown]
 # At GPT-3's 2048-token context the attention term is a small correction: the parameters dominate.
 #
-# Don't trust the rule, count. PyTorch's `FlopCounterMode` records every matrix multiplication that
-# runs (and counts (m, k) @ (k, p) as 2·m·k·p). We run a small stack of PyTorch's own Transformer
-# layers on 128 tokens. (The attention is forced onto PyTorch's plain "math" path, because the fused
-# CPU kernel is invisible to the counter.)
+# Don't trust the rule, count. `tutor_lib.measure.count_flops(fn, *args)` runs `fn` under PyTorch's
+# `FlopCounterMode`, which records every matrix multiplication (and counts (m, k) @ (k, p) as
+# 2·m·k·p). We run a small stack of PyTorch's own Transformer layers on 128 tokens. (`count_flops`
+# forces attention onto PyTorch's plain "math" path, because the fused CPU kernel is invisible to the
+# counter.)
 
 # %%
 tiny = ModelShape(n_layers=2, d_model=64, n_heads=4, d_ff=256, vocab_size=1)
 layers = nn.Sequential(
     *[
-        nn.TransformerEncoderLayer(
-            tiny.d_model, tiny.n_heads, tiny.d_ff, dropout=0.0, batch_first=True
-        )
+        nn.TransformerEncoderLayer(tiny.d_model, tiny.n_heads, tiny.d_ff, dropout=0.0, batch_first=True)
         for _ in range(tiny.n_layers)
     ]
 )
 n = 128
 x = torch.randn(1, n, tiny.d_model)
-with sdpa_kernel(SDPBackend.MATH), FlopCounterMode(display=False) as counter:
-    layers(x)
-counted = counter.get_total_flops()
+counted = count_flops(layers, x)
 weights_N = non_embedding_params(tiny)
 dense_attention = tiny.n_layers * 4 * n * tiny.d_model  # per token: QKᵀ and PV over all n keys
 print(f"counted FLOPs per token     : {counted / n:>9,.0f}")
@@ -195,14 +191,10 @@ print(f"the 2N part is {100 * 2 * weights_N * n / counted:.0f} % of the count")
 # %%
 layer = nn.Linear(512, 512, bias=False)
 x = torch.randn(64, 512, requires_grad=True)
-with FlopCounterMode(display=False) as fwd:
-    y = layer(x)
-with FlopCounterMode(display=False) as bwd:
-    y.sum().backward()
-print(
-    f"forward {fwd.get_total_flops():,} | backward {bwd.get_total_flops():,} | "
-    f"ratio {bwd.get_total_flops() / fwd.get_total_flops():.1f}"
-)
+forward = count_flops(layer, x)
+y = layer(x)
+backward = count_flops(lambda: y.sum().backward())
+print(f"forward {forward:,} | backward {backward:,} | ratio {backward / forward:.1f}")
 
 # %% [markdown]
 # GPT-3 was trained on 300 B tokens. The paper (Table D.1) reports 3.14 × 10²³ training FLOPs, which it
@@ -211,9 +203,7 @@ print(
 # %%
 D = 300e9
 C = training_flops(N, D)
-print(
-    f"6·N·D = {C:.3g} FLOPs  (paper: 3.14e+23) | {C / (1e15 * 86400):,.0f} petaflop/s-days (paper: 3,640)"
-)
+print(f"6·N·D = {C:.3g} FLOPs  (paper: 3.14e+23) | {C / (1e15 * 86400):,.0f} petaflop/s-days (paper: 3,640)")
 
 # %% [markdown]
 # How long would that take on this laptop? Measure what it actually does on a large float32 matmul
@@ -249,19 +239,18 @@ mistral = MISTRAL_7B_LIKE
 per_tok = 2 * mistral.n_layers * mistral.kv_heads * mistral.d_head * 2  # fp16: 2 bytes
 print(
     f"{mistral.name}: 2·{mistral.n_layers}·{mistral.kv_heads}·{mistral.d_head}·2 bytes = "
-    f"{per_tok / KiB:.0f} KiB per token  (tutor_lib: {kv_cache_bytes(mistral, 1) / KiB:.0f} KiB)"
+    f"{per_tok / KIB:.0f} KiB per token  (tutor_lib: {kv_cache_bytes(mistral, 1) / KIB:.0f} KiB)"
 )
 for tokens, batch in ((32 * 1024, 1), (32 * 1024, 16)):
-    print(
-        f"  {tokens:,} tokens × batch {batch:>2}: {kv_cache_bytes(mistral, tokens, batch=batch) / GiB:5.1f} GiB"
-    )
+    cache = kv_cache_bytes(mistral, tokens, batch=batch)
+    print(f"  {tokens:,} tokens × batch {batch:>2}: {cache / GIB:5.1f} GiB")
 no_gqa = dataclasses.replace(mistral, n_kv_heads=None)
-print(f"  without GQA (32 KV heads), 32k tokens: {kv_cache_bytes(no_gqa, 32 * 1024) / GiB:.0f} GiB")
+print(f"  without GQA (32 KV heads), 32k tokens: {kv_cache_bytes(no_gqa, 32 * 1024) / GIB:.0f} GiB")
 print(
-    f"GPT-3 (96 KV heads): {kv_cache_bytes(GPT3_175B, 1) / 2**20:.1f} MiB per token, "
-    f"{kv_cache_bytes(GPT3_175B, 2048) / GiB:.0f} GiB for one full 2048-token context"
+    f"GPT-3 (96 KV heads): {kv_cache_bytes(GPT3_175B, 1) / MIB:.1f} MiB per token, "
+    f"{kv_cache_bytes(GPT3_175B, 2048) / GIB:.0f} GiB for one full 2048-token context"
 )
-print(f"for comparison, the Mistral-like weights in fp16: {weight_bytes(mistral) / GiB:.1f} GiB")
+print(f"for comparison, the Mistral-like weights in fp16: {weight_bytes(mistral) / GIB:.1f} GiB")
 
 # %% [markdown]
 # The cache grows linearly with context and with batch, and for long contexts or large batches it
@@ -280,11 +269,9 @@ contexts = 2 ** np.arange(10, 18)
 fig, ax = plt.subplots(figsize=(5.2, 3.0), layout="constrained")
 for shape in (GPT3_175B, no_gqa, mistral):
     label = shape.name + (" (no GQA)" if shape is no_gqa else "")
-    ax.plot(contexts, [kv_cache_bytes(shape, int(t)) / GiB for t in contexts], "o-", label=label)
-ax.axhline(
-    weight_bytes(mistral) / GiB, color="grey", linestyle=":", label="Mistral-like weights, fp16"
-)
-ax.axhline(80e9 / GiB, color="tab:red", linestyle="--", linewidth=1, label="one 80 GB GPU")
+    ax.plot(contexts, [kv_cache_bytes(shape, int(t)) / GIB for t in contexts], "o-", label=label)
+ax.axhline(weight_bytes(mistral) / GIB, color="grey", linestyle=":", label="Mistral-like weights, fp16")
+ax.axhline(GPU_80GB_BYTES / GIB, color="tab:red", linestyle="--", linewidth=1, label="one 80 GB GPU")
 ax.set(
     xscale="log",
     yscale="log",
@@ -309,8 +296,8 @@ plt.show()
 # %%
 print(f"{'n':>7} | {'GPT-3 (96 heads)':>16} | {'Mistral-like (32 heads)':>23}   one layer, fp16")
 for n in (2048, 8192, 32768, 131072):
-    g = score_matrix_bytes(n, GPT3_175B.n_heads, 2) / GiB
-    mi = score_matrix_bytes(n, mistral.n_heads, 2) / GiB
+    g = score_matrix_bytes(n, GPT3_175B.n_heads, 2) / GIB
+    mi = score_matrix_bytes(n, mistral.n_heads, 2) / GIB
     print(f"{n:>7,} | {g:>12,.2f} GiB | {mi:>19,.2f} GiB")
 
 # %% [markdown]
@@ -329,19 +316,18 @@ challenges = [
     ("compute", f"training GPT-3: 6·N·D = {C:.2e} FLOPs"),
     (
         "inference",
-        f"{per_token['total']:.2e} FLOPs and {weight_bytes(GPT3_175B) / GiB:.0f} GiB of fp16 "
+        f"{per_token['total']:.2e} FLOPs and {weight_bytes(GPT3_175B) / GIB:.0f} GiB of fp16 "
         f"weights read per generated token",
     ),
     (
         "memory",
-        f"GPT-3 weights {weight_bytes(GPT3_175B) / GiB:.0f} GiB (fp16) = "
-        f"{math.ceil(weight_bytes(GPT3_175B) / 80e9)} × 80 GB GPUs; Mistral-like KV cache "
-        f"{kv_cache_bytes(mistral, 32768) / GiB:.0f} GiB at 32k tokens",
+        f"GPT-3 weights {weight_bytes(GPT3_175B) / GIB:.0f} GiB (fp16) = "
+        f"{math.ceil(weight_bytes(GPT3_175B) / GPU_80GB_BYTES)} × 80 GB GPUs; Mistral-like KV cache "
+        f"{kv_cache_bytes(mistral, 32768) / GIB:.0f} GiB at 32k tokens",
     ),
     (
         "long sequences",
-        f"one layer's scores at 32k tokens: {mistral_32k_scores / GiB:.0f} GiB, "
-        f"×4 for every doubling of n",
+        f"one layer's scores at 32k tokens: {mistral_32k_scores / GIB:.0f} GiB, ×4 for every doubling of n",
     ),
 ]
 for name, number in challenges:
@@ -368,11 +354,11 @@ explorer
 # %%
 fig, axes = plt.subplots(2, 1, figsize=(6.2, 3.6), layout="constrained")
 for ax, (shape, n) in zip(axes, ((mistral, 32768), (GPT3_175B, 2048)), strict=True):
-    values, _ = memory_bars(shape, n)
+    values = memory_breakdown(shape, n)
     plot_memory_bars(
         values,
         ax=ax,
-        limit_gib=80e9 / GiB,
+        limit_gib=GPU_80GB_BYTES / GIB,
         limit_label="one 80 GB GPU",
         title=f"{shape.name}, n = {n:,}, fp16, batch 1",
     )
@@ -402,18 +388,14 @@ def rnn_gradient(n, d=16):
     x = torch.randn(SEEDS, n, d, 1, generator=g, dtype=torch.float64, requires_grad=True)
     h = torch.zeros(SEEDS, d, 1, dtype=torch.float64)
     for t in range(n):
-        h = torch.tanh(
-            w @ h + u @ x[:, t]
-        )  # h_t = tanh(W h_{t-1} + U x_t): n steps from x_0 to h_n
+        h = torch.tanh(w @ h + u @ x[:, t])  # h_t = tanh(W h_{t-1} + U x_t): n steps from x_0 to h_n
     h.sum().backward()
     return x.grad[:, 0].norm(dim=(1, 2))  # (SEEDS,) one gradient norm per network
 
 
 def attention_gradient(n, d=16):
     g = torch.Generator().manual_seed(n)
-    w_q, w_k, w_v = (
-        torch.randn(SEEDS, d, d, generator=g, dtype=torch.float64) / d**0.5 for _ in range(3)
-    )
+    w_q, w_k, w_v = (torch.randn(SEEDS, d, d, generator=g, dtype=torch.float64) / d**0.5 for _ in range(3))
     x = torch.randn(SEEDS, n, d, generator=g, dtype=torch.float64, requires_grad=True)
     scores = (x @ w_q) @ (x @ w_k).transpose(1, 2) / d**0.5  # (SEEDS, n, n)
     scores = scores.masked_fill(~torch.from_numpy(causal_mask(n)), float("-inf"))
@@ -432,7 +414,8 @@ for n in (8, 32, 128, 256):
 # The RNN's gradient falls by a constant factor per step, dozens of orders of magnitude within a few
 # hundred tokens: the first token is forgotten. Over the same range attention's gradient loses only a
 # couple of orders of magnitude, roughly like a power of n rather than exponentially: not a vanishing
-# path, but the first token's shrinking share of a softmax over n keys. That effect is real, and it is one of the genuine long-sequence problems:
+# path, but the first token's shrinking share of a softmax over n keys. That effect is real, and it is
+# one of the genuine long-sequence problems:
 #
 # - **softmax dilution**: with more keys, each key's weight (and gradient) shrinks like 1/n unless the
 #   scores become sharper;

@@ -23,7 +23,6 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from matplotlib import pyplot as plt
-
 from tutor_lib.attention import (
     attention,
     causal_mask,
@@ -32,7 +31,7 @@ from tutor_lib.attention import (
     softmax,
     split_heads,
 )
-from tutor_lib.costs import attention_flops
+from tutor_lib.costs import MIB, attention_flops
 from tutor_lib.exercises import check_attention, check_causal_mask, check_softmax
 from tutor_lib.plots import plot_attention, plot_mask
 from tutor_lib.widgets import attention_explorer
@@ -132,7 +131,8 @@ plt.show()
 # well-initialised layer produces). Then q · k = Σ_{m=1}^{d_k} q_m k_m is a sum of d_k independent terms of
 # variance 1, so
 #
-# $$\operatorname{Var}(q \cdot k) = d_k, \qquad \operatorname{Var}\!\left(\frac{q \cdot k}{\sqrt{d_k}}\right) = 1.$$
+# $$\operatorname{Var}(q \cdot k) = d_k, \qquad
+#   \operatorname{Var}\!\left(\frac{q \cdot k}{\sqrt{d_k}}\right) = 1.$$
 #
 # Let's measure it rather than believe it: 20 000 random pairs for each d_k.
 
@@ -168,9 +168,7 @@ def saturation(dk, scaled, n=16, trials=200, seed=0):
 dks = [1, 4, 16, 64, 256, 1024]
 rows = {scaled: [saturation(dk, scaled) for dk in dks] for scaled in (True, False)}
 print(f"{'d_k':>5} | {'max weight':>22} | {'entropy (bits)':>22} | {'‖Jacobian‖':>22}")
-print(
-    f"{'':>5} | {'÷√d_k':>10} {'raw':>11} | {'÷√d_k':>10} {'raw':>11} | {'÷√d_k':>10} {'raw':>11}"
-)
+print(f"{'':>5} | {'÷√d_k':>10} {'raw':>11} | {'÷√d_k':>10} {'raw':>11} | {'÷√d_k':>10} {'raw':>11}")
 for dk, a, b in zip(dks, rows[True], rows[False], strict=True):
     print(
         f"{dk:>5} | {a[0]:>10.2f} {b[0]:>11.2f} | {a[1]:>10.2f} {b[1]:>11.2f} | {a[2]:>10.3f} {b[2]:>11.3f}"
@@ -305,9 +303,7 @@ print("causal_mask(1, 5):\n", causal_mask(1, 5).astype(int))
 n, d = 7, 4
 q7, k7, v7 = (rng.standard_normal((n, d)) for _ in range(3))
 full = attention(q7, k7, v7, causal=True)
-steps = [
-    attention(q7[t : t + 1], k7[: t + 1], v7[: t + 1], causal=True) for t in range(n)
-]  # KV cache
+steps = [attention(q7[t : t + 1], k7[: t + 1], v7[: t + 1], causal=True) for t in range(n)]  # KV cache
 print("token-by-token decoding == full causal attention:", np.allclose(np.concatenate(steps), full))
 
 # %% [markdown]
@@ -322,9 +318,7 @@ from torch.nn.attention.bias import causal_lower_right
 qt, kt, vt = (torch.from_numpy(a) for a in (q7[-2:], k7, v7))  # 2 queries (the last 2), 7 keys
 ours = attention(q7[-2:], k7, v7, causal=True)
 top_left = F.scaled_dot_product_attention(qt, kt, vt, is_causal=True).numpy()
-bottom_right = F.scaled_dot_product_attention(
-    qt, kt, vt, attn_mask=causal_lower_right(2, 7)
-).numpy()
+bottom_right = F.scaled_dot_product_attention(qt, kt, vt, attn_mask=causal_lower_right(2, 7)).numpy()
 print("ours == SDPA(is_causal=True)           :", np.allclose(ours, top_left))
 print("ours == SDPA(causal_lower_right(2, 7)) :", np.allclose(ours, bottom_right))
 print("ours == the last 2 rows of full causal :", np.allclose(ours, full[-2:]))
@@ -372,9 +366,7 @@ k = rng.standard_normal((b, h, n_k, d_k))
 v = rng.standard_normal((b, h, n_k, d_v))
 mask = rng.random((b, 1, n_q, n_k)) < 0.7  # broadcast over heads
 ours = attention(q, k, v, mask)
-theirs = F.scaled_dot_product_attention(
-    *map(torch.from_numpy, (q, k, v)), attn_mask=torch.from_numpy(mask)
-)
+theirs = F.scaled_dot_product_attention(*map(torch.from_numpy, (q, k, v)), attn_mask=torch.from_numpy(mask))
 print(
     "output shape:",
     ours.shape,
@@ -416,9 +408,7 @@ print("MHA output:", y.shape)
 
 fig, axes = plt.subplots(1, num_heads, figsize=(6.4, 2.8), layout="constrained")
 for i, ax in enumerate(axes):
-    plot_attention(
-        head_weights[i], ax=ax, title=f"head {i}", annotate=False, colorbar=i == num_heads - 1
-    )
+    plot_attention(head_weights[i], ax=ax, title=f"head {i}", annotate=False, colorbar=i == num_heads - 1)
 plt.show()
 
 # %% [markdown]
@@ -426,16 +416,12 @@ plt.show()
 # (which stores weights transposed, as `x @ W.T`):
 
 # %%
-mha = torch.nn.MultiheadAttention(
-    d_model, num_heads, bias=False, batch_first=True, dtype=torch.float64
-)
+mha = torch.nn.MultiheadAttention(d_model, num_heads, bias=False, batch_first=True, dtype=torch.float64)
 with torch.no_grad():
     mha.in_proj_weight.copy_(torch.from_numpy(np.concatenate([W_q.T, W_k.T, W_v.T])))
     mha.out_proj.weight.copy_(torch.from_numpy(W_o.T))
     Xt = torch.from_numpy(X)[None]
-    y_torch, _ = mha(
-        Xt, Xt, Xt, attn_mask=torch.from_numpy(~causal_mask(n))
-    )  # torch: True = blocked!
+    y_torch, _ = mha(Xt, Xt, Xt, attn_mask=torch.from_numpy(~causal_mask(n)))  # torch: True = blocked!
 print("ours == nn.MultiheadAttention:", np.allclose(y, y_torch[0].numpy()))
 
 # %% [markdown]
@@ -453,11 +439,12 @@ print("ours == nn.MultiheadAttention:", np.allclose(y, y_torch[0].numpy()))
 # | weighted values PV | h × (n, n) @ (n, d_h) | 2n²d |
 # | output projection | (n, d) @ (d, d) | 2nd² |
 #
-# Total: **8nd² + 4n²d**. Rather than trust the table, let PyTorch count: `FlopCounterMode` records every
-# matmul that runs. We run a plain torch attention layer (the same lines as `multi_head_attention`).
+# Total: **8nd² + 4n²d**. Rather than trust the table, let PyTorch count: `tutor_lib.measure.count_flops`
+# runs a function under PyTorch's `FlopCounterMode`, which records every matmul. We run a plain torch
+# attention layer (the same lines as `multi_head_attention`).
 
 # %%
-from torch.utils.flop_counter import FlopCounterMode
+from tutor_lib.measure import count_flops
 
 
 def torch_mha(x, w_q, w_k, w_v, w_o, num_heads):
@@ -475,13 +462,10 @@ print(f"{'n':>5} {'d':>4} | {'counted FLOPs':>14} | {'8nd² + 4n²d':>12} | equa
 for n, d in [(64, 64), (256, 64), (256, 128), (1024, 64)]:
     x = torch.randn(n, d)
     ws = [torch.randn(d, d) for _ in range(4)]  # w_q, w_k, w_v, w_o
-    with FlopCounterMode(display=False) as counter:
-        torch_mha(x, *ws, num_heads=4)
+    counted = count_flops(torch_mha, x, *ws, num_heads=4)
     formula = attention_flops(n, d)
     total = formula["projections"] + formula["scores"]
-    print(
-        f"{n:>5} {d:>4} | {counter.get_total_flops():>14,} | {total:>12,} | {counter.get_total_flops() == total}"
-    )
+    print(f"{n:>5} {d:>4} | {counted:>14,} | {total:>12,} | {counted == total}")
 
 # %% [markdown]
 # The ratio of the two terms is 4n²d / 8nd² = **n / 2d**: for short sequences the projections dominate; past
@@ -494,15 +478,19 @@ for n, d in [(64, 64), (256, 64), (256, 128), (1024, 64)]:
 # > of d. Both halves are measured below: doubling d doubles the n² FLOPs, while the weights matrix keeps
 # > its size.
 
+
 # %%
+def attention_weights(q, k):
+    return torch.softmax(q @ k.transpose(-1, -2) / q.shape[-1] ** 0.5, dim=-1)  # (1, n, n)
+
+
 for n, d in [(512, 64), (512, 128), (1024, 64)]:
     q, k, v = (torch.randn(1, n, d) for _ in range(3))
-    with FlopCounterMode(display=False) as counter:
-        p = torch.softmax(q @ k.transpose(-1, -2) / d**0.5, dim=-1)  # (1, n, n) the weights
-        p @ v
+    flops = count_flops(lambda q, k, v: attention_weights(q, k) @ v, q, k, v)
+    p = attention_weights(q, k)
     print(
-        f"n={n:>5} d={d:>4}: score+PV FLOPs = {counter.get_total_flops() / 1e6:7.1f} M "
-        f"(4n²d = {4 * n * n * d / 1e6:7.1f} M) | weights matrix {p.nbytes / 2**20:4.1f} MiB"
+        f"n={n:>5} d={d:>4}: score+PV FLOPs = {flops / 1e6:7.1f} M "
+        f"(4n²d = {4 * n * n * d / 1e6:7.1f} M) | weights matrix {p.nbytes / MIB:4.1f} MiB"
     )
 
 # %% [markdown]
@@ -527,11 +515,11 @@ explorer
 # with and without the √d_k scaling:
 
 # %%
-from tutor_lib.widgets.attention import attention_weights_demo, row_stats
+from tutor_lib.attention import random_attention_weights, row_stats
 
 fig, axes = plt.subplots(1, 2, figsize=(6.6, 2.9), layout="constrained")
 for ax, scaled in zip(axes, (True, False), strict=True):
-    _, w = attention_weights_demo(8, 512, sqrt_scaling=scaled)
+    _, w = random_attention_weights(8, 512, sqrt_scaling=scaled)
     plot_attention(
         w,
         ax=ax,

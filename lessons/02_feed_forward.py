@@ -22,12 +22,10 @@ import torch
 import torch.nn.functional as F
 from matplotlib import pyplot as plt
 from torch import nn
-from torch.nn.attention import SDPBackend, sdpa_kernel
-from torch.utils.flop_counter import FlopCounterMode
-
 from tutor_lib.attention import attention
 from tutor_lib.costs import (
     GPT3_175B,
+    MIB,
     MISTRAL_7B_LIKE,
     crossover_length,
     ffn_flops,
@@ -35,22 +33,13 @@ from tutor_lib.costs import (
 )
 from tutor_lib.exercises import check_chunked_ffn, check_crossover_length
 from tutor_lib.ffn import chunked_ffn, ffn, swiglu
-from tutor_lib.measure import peak_bytes
+from tutor_lib.measure import count_flops, flop_counts_by_op, peak_bytes
 from tutor_lib.plots import plot_flop_shares
 from tutor_lib.widgets import flop_share_explorer
 
 rng = np.random.default_rng(0)
 torch.manual_seed(0)
 np.set_printoptions(precision=3, suppress=True)
-MiB = 2**20
-
-
-def count_flops(fn, *args):
-    """FLOPs PyTorch counts while fn runs (a matmul (m, k) @ (k, p) = 2·m·k·p), attention on the
-    plain math path (the fused CPU kernel is invisible to the counter)."""
-    with sdpa_kernel(SDPBackend.MATH), FlopCounterMode(display=False) as counter:
-        fn(*args)
-    return counter.get_total_flops()
 
 
 # %% [markdown]
@@ -138,7 +127,7 @@ print(f"FFN / attention      : {n_ffn / n_att:.2f}")
 #
 # Each weight does one multiply-add (2 FLOPs) per token, so the FFN costs 2 · 2dm · n = **4ndm** FLOPs,
 # 16nd² for m = 4d, against 8nd² for the attention projections and **4n²d** for the attention scores
-# (QKᵀ and PV, lesson 01). PyTorch's count for the FFN above on 256 tokens:
+# (QKᵀ and PV, lesson 01). PyTorch's count for the FFN above on 256 tokens (`tutor_lib.measure.count_flops`):
 
 # %%
 n = 256
@@ -206,16 +195,12 @@ scale = 128
 d, n = GPT3_175B.d_model // scale, 2048 // scale  # 96 and 16: the same n/d as GPT-3 at 2048 tokens
 layer = nn.TransformerEncoderLayer(d, 4, 4 * d, dropout=0.0, batch_first=True)
 x_t = torch.randn(1, n, d)
-with sdpa_kernel(SDPBackend.MATH), FlopCounterMode(display=False) as counter:
-    layer(x_t)
-by_op = {str(op): flops for op, flops in counter.get_flop_counts()["Global"].items()}
+by_op = flop_counts_by_op(layer, x_t)  # {"aten.mm": …, "aten.bmm": …}
 counted_scores = by_op["aten.bmm"]  # QKᵀ and PV are the only batched matmuls in the layer
-share_counted = counted_scores / counter.get_total_flops()
+share_counted = counted_scores / sum(by_op.values())
 gpt3 = layer_flops(2048, GPT3_175B.d_model, GPT3_175B.d_ff)
 print(f"counted on the small layer: scores are {100 * share_counted:.2f} % of its FLOPs")
-print(
-    f"formula for GPT-3 at 2048 : scores are {100 * gpt3['scores'] / gpt3['total']:.2f} % of its FLOPs"
-)
+print(f"formula for GPT-3 at 2048 : scores are {100 * gpt3['scores'] / gpt3['total']:.2f} % of its FLOPs")
 print(f"and the FFN               : {100 * gpt3['ffn'] / gpt3['total']:.2f} %")
 
 # %% [markdown]
@@ -251,8 +236,7 @@ x = rng.standard_normal((10, d))
 g = x @ w_gate
 ours_inline = (g / (1 + np.exp(-g)) * (x @ w_up)) @ w_down  # SiLU(g) ⊙ up, then down
 gate, up, down = (
-    nn.Linear(*shape, bias=False).double()
-    for shape in ((d, m_swiglu), (d, m_swiglu), (m_swiglu, d))
+    nn.Linear(*shape, bias=False).double() for shape in ((d, m_swiglu), (d, m_swiglu), (m_swiglu, d))
 )
 with torch.no_grad():
     for module, w in ((gate, w_gate), (up, w_up), (down, w_down)):
@@ -266,9 +250,8 @@ print(
     np.allclose(theirs, ours_inline),
 )
 print(f"parameters: SwiGLU 3·d·(8d/3) = {3 * d * m_swiglu:,} | ReLU FFN 2·d·4d = {2 * d * 4 * d:,}")
-print(
-    f"FLOPs on 10 tokens: SwiGLU counted {swiglu_flops:,} | ffn_flops(10, d, 4d) = {ffn_flops(10, d, 4 * d):,}"
-)
+formula = ffn_flops(10, d, 4 * d)
+print(f"FLOPs on 10 tokens: SwiGLU counted {swiglu_flops:,} | ffn_flops(10, d, 4d) = {formula:,}")
 
 # %% [markdown]
 # Same parameters, same FLOPs; the gate is what the models buy with them. The Mistral-7B-like shape uses
@@ -324,15 +307,15 @@ chunk_sizes = [2048, 512, 128, 32, 8]
 chunk_peaks = [peak_bytes(chunked_ffn, x, W1, b1, W2, b2, chunk_size=c) for c in chunk_sizes]
 
 print(f"{'chunk_size':>10} | {'peak (MiB)':>10} | {'predicted':>9}")
-print(f"{'plain':>10} | {plain_peak / MiB:>10.1f} | {8 * (n * m + n * d) / MiB:>9.1f}")
+print(f"{'plain':>10} | {plain_peak / MIB:>10.1f} | {8 * (n * m + n * d) / MIB:>9.1f}")
 for c, peak in zip(chunk_sizes, chunk_peaks, strict=True):
-    print(f"{c:>10} | {peak / MiB:>10.1f} | {8 * (n * d + c * (m + d)) / MiB:>9.1f}")
+    print(f"{c:>10} | {peak / MIB:>10.1f} | {8 * (n * d + c * (m + d)) / MIB:>9.1f}")
 
 # %%
 fig, ax = plt.subplots(figsize=(4.6, 2.8), layout="constrained")
-ax.plot(chunk_sizes, np.array(chunk_peaks) / MiB, "o-", label="chunked_ffn, measured")
-ax.axhline(plain_peak / MiB, color="tab:red", linestyle="--", label="ffn (no chunks)")
-ax.axhline(8 * n * d / MiB, color="grey", linestyle=":", label="the output alone (n × d)")
+ax.plot(chunk_sizes, np.array(chunk_peaks) / MIB, "o-", label="chunked_ffn, measured")
+ax.axhline(plain_peak / MIB, color="tab:red", linestyle="--", label="ffn (no chunks)")
+ax.axhline(8 * n * d / MIB, color="grey", linestyle=":", label="the output alone (n × d)")
 ax.set(
     xscale="log",
     xlabel="chunk_size",

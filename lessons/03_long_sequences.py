@@ -20,21 +20,25 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from matplotlib import pyplot as plt
-from torch.nn.attention import SDPBackend, sdpa_kernel
-from torch.utils.flop_counter import FlopCounterMode
-
 from tutor_lib.attention import attention, softmax
-from tutor_lib.costs import MISTRAL_7B_LIKE, ModelShape, kv_cache_bytes, score_matrix_bytes
+from tutor_lib.costs import (
+    GIB,
+    GPU_80GB_BYTES,
+    MIB,
+    MISTRAL_7B_LIKE,
+    ModelShape,
+    attention_training_bytes,
+    kv_cache_bytes,
+    score_matrix_bytes,
+)
 from tutor_lib.exercises import check_loglog_slope, check_score_matrix_bytes
-from tutor_lib.measure import loglog_slope, peak_bytes, saved_bytes, sweep, time_call
+from tutor_lib.measure import count_flops, loglog_slope, peak_bytes, saved_bytes, sweep, time_call
 from tutor_lib.plots import plot_memory_bars, plot_scaling
 from tutor_lib.widgets import attention_memory_explorer, progress
-from tutor_lib.widgets.memory import attention_memory_bars
 
 rng = np.random.default_rng(0)
 torch.manual_seed(0)
 torch.set_num_threads(1)  # single-threaded timings are steadier on a shared laptop
-MiB, GiB = 2**20, 2**30
 
 # %% [markdown]
 # ## 1. Memory: measure it
@@ -65,9 +69,8 @@ ns = [512, 1024, 2048, 4096]
 mem = sweep(dense_peak, ns)
 print(f"{'n':>5} | {'peak':>9} | {'one n×n matrix':>14} | ratio | {'n×d input':>9}")
 for n, peak, one in zip(mem["n"], mem["peak"], mem["one_matrix"], strict=True):
-    print(
-        f"{n:>5} | {peak / MiB:>5.1f} MiB | {one / MiB:>10.1f} MiB | {peak / one:5.1f} | {n * d * 8 / MiB:>5.2f} MiB"
-    )
+    row = f"{n:>5} | {peak / MIB:>5.1f} MiB | {one / MIB:>10.1f} MiB | {peak / one:5.1f}"
+    print(f"{row} | {n * d * 8 / MIB:>5.2f} MiB")
 print(f"log-log slope of the peak: {loglog_slope(mem['n'], mem['peak']):.1f}")
 
 # %% [markdown]
@@ -118,7 +121,7 @@ ns_time = [256, 512, 1024, 2048, 4096]
 times = sweep(timings, ns_time, progress=progress)
 for n, t_dense, t_sdpa in zip(times["n"], times["dense"], times["sdpa"], strict=True):
     print(f"n = {n:>5}: dense {1e3 * t_dense:8.2f} ms | SDPA {1e3 * t_sdpa:8.2f} ms")
-print(f"(one n × n float32 matrix at n = 4096: {score_matrix_bytes(4096, 1, 4) / MiB:.0f} MiB)")
+print(f"(one n × n float32 matrix at n = 4096: {score_matrix_bytes(4096, 1, 4) / MIB:.0f} MiB)")
 large = times["n"] >= 1024  # small n are dominated by fixed overheads
 print(
     f"slope over n ≥ 1024: dense {loglog_slope(times['n'][large], times['dense'][large]):.1f}, "
@@ -163,16 +166,17 @@ def saved_dense_vs_fused(n, h=4, d_head=16):
     return {
         "dense": saved_bytes(dense_torch, q, k, v),
         "fused": saved_bytes(F.scaled_dot_product_attention, q, k, v),
-        "predicted": 4 * (3 * n * h * d_head + h * n * n),
+        # what the byte model of tutor_lib.costs predicts: L·(b·h·n² + 3·b·n·d)·4 bytes, L = b = 1
+        "predicted": attention_training_bytes(n, d_model=h * d_head, n_heads=h, n_layers=1)[
+            "training: saved, dense"
+        ],
     }
 
 
 saved = sweep(saved_dense_vs_fused, [128, 256, 512, 1024, 2048])
 print(f"{'n':>5} | {'dense':>10} | {'predicted':>10} | {'fused (SDPA)':>12}")
-for n, dense, pred, fused in zip(
-    saved["n"], saved["dense"], saved["predicted"], saved["fused"], strict=True
-):
-    print(f"{n:>5} | {dense / MiB:>6.2f} MiB | {pred / MiB:>6.2f} MiB | {fused / MiB:>8.3f} MiB")
+for n, dense, pred, fused in zip(saved["n"], saved["dense"], saved["predicted"], saved["fused"], strict=True):
+    print(f"{n:>5} | {dense / MIB:>6.2f} MiB | {pred / MIB:>6.2f} MiB | {fused / MIB:>8.3f} MiB")
 print(
     f"slope over the last three n: dense {loglog_slope(saved['n'][-3:], saved['dense'][-3:]):.2f}, "
     f"fused {loglog_slope(saved['n'][-3:], saved['fused'][-3:]):.2f}"
@@ -199,11 +203,7 @@ def attention_stack(x, weights, core, h=4):
     b, n, d_model = x.shape
     for w_q, w_k, w_v in weights:
         split = lambda t: t.view(b, n, h, d_model // h).transpose(1, 2)  # (b, h, n, d_h)  # noqa: E731
-        x = (
-            core(split(x @ w_q), split(x @ w_k), split(x @ w_v))
-            .transpose(1, 2)
-            .reshape(b, n, d_model)
-        )
+        x = core(split(x @ w_q), split(x @ w_k), split(x @ w_v)).transpose(1, 2).reshape(b, n, d_model)
     return x
 
 
@@ -214,9 +214,8 @@ for layers in (1, 2, 4):
     weights = [[torch.randn(d, d, requires_grad=True) for _ in range(3)] for _ in range(layers)]
     dense = saved_bytes(attention_stack, x, weights, dense_torch)
     fused = saved_bytes(attention_stack, x, weights, F.scaled_dot_product_attention)
-    print(
-        f"{layers:>2} | {dense / MiB:>8.1f} MiB | {layers * h * n * n * 4 / MiB:>10.1f} MiB | {fused / MiB:>8.1f} MiB"
-    )
+    scores = layers * h * n * n * 4
+    print(f"{layers:>2} | {dense / MIB:>8.1f} MiB | {scores / MIB:>10.1f} MiB | {fused / MIB:>8.1f} MiB")
 
 # %% [markdown]
 # Almost all of the dense stack's saved memory is the P matrices, and it grows with L; the fused kernel
@@ -238,9 +237,9 @@ memory
 # %%
 fig, axes = plt.subplots(2, 1, figsize=(6.2, 3.6), layout="constrained")
 for ax, n in zip(axes, (4096, 32768), strict=True):
-    values, _ = attention_memory_bars(n, d_model=4096, n_heads=32, n_layers=32)
+    values = attention_training_bytes(n, d_model=4096, n_heads=32, n_layers=32)
     plot_memory_bars(
-        values, ax=ax, limit_gib=80e9 / GiB, limit_label="one 80 GB GPU", title=f"n = {n:,}, fp32"
+        values, ax=ax, limit_gib=GPU_80GB_BYTES / GIB, limit_label="one 80 GB GPU", title=f"n = {n:,}, fp32"
     )
 plt.show()
 
@@ -259,30 +258,23 @@ plt.show()
 shape = ModelShape(n_layers=2, d_model=64, n_heads=8, d_ff=256, vocab_size=1, n_kv_heads=2)
 b, h, h_kv, d_h = 1, shape.n_heads, shape.kv_heads, shape.d_head
 cache = [
-    {"k": torch.empty(b, h_kv, 0, d_h), "v": torch.empty(b, h_kv, 0, d_h)}
-    for _ in range(shape.n_layers)
+    {"k": torch.empty(b, h_kv, 0, d_h), "v": torch.empty(b, h_kv, 0, d_h)} for _ in range(shape.n_layers)
 ]
 log = []
 for t in range(1, 257):
     for layer in cache:
-        layer["k"] = torch.cat(
-            [layer["k"], torch.randn(b, h_kv, 1, d_h)], dim=2
-        )  # (b, n_kv, t, d_h)
+        layer["k"] = torch.cat([layer["k"], torch.randn(b, h_kv, 1, d_h)], dim=2)  # (b, n_kv, t, d_h)
         layer["v"] = torch.cat([layer["v"], torch.randn(b, h_kv, 1, d_h)], dim=2)
     if t in (1, 16, 64, 256):
         q = torch.randn(b, h, 1, d_h)  # the new token's query, all 8 heads
-        with sdpa_kernel(SDPBackend.MATH), FlopCounterMode(display=False) as counter:
-            F.scaled_dot_product_attention(q, cache[0]["k"], cache[0]["v"], enable_gqa=True)
+        attend = lambda q=q: F.scaled_dot_product_attention(q, cache[0]["k"], cache[0]["v"], enable_gqa=True)
         nbytes = sum(layer["k"].nbytes + layer["v"].nbytes for layer in cache)
-        log.append((t, nbytes, counter.get_total_flops()))
+        log.append((t, nbytes, count_flops(attend)))
 
-print(
-    f"{'t':>4} | {'cache bytes':>11} | {'kv_cache_bytes':>14} | {'attention FLOPs (1 layer)':>25} | 4·t·d"
-)
+print(f"{'t':>4} | {'cache bytes':>11} | {'kv_cache_bytes':>14} | {'attention FLOPs (1 layer)':>25} | 4·t·d")
 for t, nbytes, flops in log:
-    print(
-        f"{t:>4} | {nbytes:>11,} | {kv_cache_bytes(shape, t, bytes_per_value=4):>14,} | {flops:>25,} | {4 * t * shape.d_model:,}"
-    )
+    formula = kv_cache_bytes(shape, t, bytes_per_value=4)
+    print(f"{t:>4} | {nbytes:>11,} | {formula:>14,} | {flops:>25,} | {4 * t * shape.d_model:,}")
 
 # %% [markdown]
 # The cache is exactly the formula of lesson 00, 2·L·n_kv·d_head·t·bytes, and each step's attention
@@ -290,9 +282,7 @@ for t, nbytes, flops in log:
 
 # %%
 for t in (4096, 32768, 131072):
-    print(
-        f"{t:>7,} tokens: KV cache {kv_cache_bytes(MISTRAL_7B_LIKE, t) / GiB:5.1f} GiB per sequence"
-    )
+    print(f"{t:>7,} tokens: KV cache {kv_cache_bytes(MISTRAL_7B_LIKE, t) / GIB:5.1f} GiB per sequence")
 
 # %% [markdown]
 # ## 5. fp16 and the softmax: why the maximum is subtracted
@@ -318,9 +308,7 @@ def naive_softmax(s):
     return e / e.sum()
 
 
-print(
-    f"{'n':>7} | {'max score':>9} | {'naive: Σ exp(s)':>15} | naive weights sum to | stable weights sum to"
-)
+print(f"{'n':>7} | {'max score':>9} | {'naive: Σ exp(s)':>15} | naive weights sum to | stable weights sum to")
 with np.errstate(over="ignore", invalid="ignore"):
     for n in (1024, 4096, 16384, 65536):
         s = (2.0 * rng.standard_normal(n)).astype(np.float16)

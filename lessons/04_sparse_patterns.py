@@ -26,13 +26,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from matplotlib import pyplot as plt
-from torch.nn.attention import SDPBackend, sdpa_kernel
 from torch.nn.attention.flex_attention import create_block_mask, create_mask
-from torch.utils.flop_counter import FlopCounterMode
-
 from tutor_lib.attention import attention
 from tutor_lib.exercises import check_dilated_mask, check_receptive_field, check_tile_sparsity
 from tutor_lib.masks import (
+    block_local_mask,
     block_mask,
     block_random_mask,
     causal_mask,
@@ -50,7 +48,7 @@ from tutor_lib.masks import (
     tile_savings,
     tile_sparsity,
 )
-from tutor_lib.measure import loglog_slope, sweep, time_call
+from tutor_lib.measure import count_flops, loglog_slope, sweep, time_call
 from tutor_lib.plots import plot_mask, plot_scaling, plot_tiles
 from tutor_lib.sparse import block_sparse_attention, default_query_block, sliding_window_attention
 from tutor_lib.widgets import mask_explorer, progress
@@ -84,9 +82,7 @@ gallery = {
     "strided, stride 6 (Sparse Tr.)": strided_mask(n, 6),
     "fixed, stride 8, 2 summary": fixed_mask(n, 8, 2),
     "window ±2 + 2 global (Longformer)": local_mask(n, 2, 2) | global_mask(n, 2),
-    "+ 2 random keys (BigBird)": local_mask(n, 2, 2)
-    | global_mask(n, 2)
-    | random_mask(n, 2, seed=0),
+    "+ 2 random keys (BigBird)": local_mask(n, 2, 2) | global_mask(n, 2) | random_mask(n, 2, seed=0),
 }
 fig, axes = plt.subplots(2, 4, figsize=(10.4, 5.6), layout="constrained")
 for ax, (name, mask) in zip(axes.flat, gallery.items(), strict=True):
@@ -165,14 +161,10 @@ published = {  # name: (left, right, source); the window conventions of each pap
 }
 for name, (left, right, source) in published.items():
     keys = left + right + 1
-    print(
-        f"{name:28s} {keys:5d} keys/query, {context / keys:5.1f}x fewer than {context} | {source}"
-    )
+    print(f"{name:28s} {keys:5d} keys/query, {context / keys:5.1f}x fewer than {context} | {source}")
 # Gemma 3 interleaves 5 local layers with 1 global layer: average keys per query over the stack
 gemma3 = (5 * 1024 + context) / 6
-print(
-    f"Gemma 3 stack average: {gemma3:.0f} keys/query, {context / gemma3:.1f}x fewer than all-global"
-)
+print(f"Gemma 3 stack average: {gemma3:.0f} keys/query, {context / gemma3:.1f}x fewer than all-global")
 
 # %% [markdown]
 # (BigBird's window is really 3 whole blocks of 64 around the query's block; 192 keys is its size.)
@@ -196,9 +188,7 @@ fig, axes = plt.subplots(1, 3, figsize=(8.4, 2.9), layout="constrained")
 for ax, dilation in zip(axes, (1, 2, 4), strict=True):
     mask = dilated_mask(n, 2, 2, dilation)
     reach = int(np.abs(np.nonzero(mask[12])[0] - 12).max())
-    plot_mask(
-        mask, ax=ax, title=f"dilation {dilation}: {keys_per_query(mask)[12]} keys, reach ±{reach}"
-    )
+    plot_mask(mask, ax=ax, title=f"dilation {dilation}: {keys_per_query(mask)[12]} keys, reach ±{reach}")
 plt.show()
 
 # %% [markdown]
@@ -328,14 +318,16 @@ print("strided only, 2 layers == causal:", np.array_equal(receptive_field(stride
 chunks = block_mask(n, 16)
 print("chunks of 16, 8 layers == chunks:", np.array_equal(receptive_field(chunks, 8), chunks))
 last = keys_per_query(local_head | strided_head)[-1]
+predicted = stride + n // stride - 1
 print(
-    f"the last query reads {last} of {n} keys: l + n/l - 1 = {stride + n // stride - 1}, about 2·√n = {2 * np.sqrt(n):.0f}"
+    f"the last query reads {last} of {n} keys: l + n/l - 1 = {predicted}, about 2·√n = {2 * np.sqrt(n):.0f}"
 )
 
 # %% [markdown]
 # A query reads at most l keys from the band and n/l from the stripes; with stride l ≈ √n that is
-# about 2√n keys, so a layer costs O(n·√n) instead of O(n²), and two layers still connect everything. Global tokens do the same job even faster: a global token reads
-# everyone and everyone reads it, so every pair is connected through it in two layers.
+# about 2√n keys, so a layer costs O(n·√n) instead of O(n²), and two layers still connect everything.
+# Global tokens do the same job even faster: a global token reads everyone and everyone reads it, so
+# every pair is connected through it in two layers.
 #
 # ### Exercise 2: the receptive field
 #
@@ -366,7 +358,7 @@ passed = check_receptive_field(my_receptive_field)
 n, b = 48, 8
 longformer = local_mask(n, 3, 3) | global_mask(n, 2)
 bigbird = longformer | random_mask(n, 3, seed=0)
-window_blocks = np.kron(local_mask(n // b, 1, 1), np.ones((b, b), dtype=bool))  # own block ± 1
+window_blocks = block_local_mask(n, b, 1, 1)  # own block ± 1
 bigbird_blocks = window_blocks | global_mask(n, 2) | block_random_mask(n, b, 1, seed=0)
 for name, mask in [
     ("Longformer", longformer),
@@ -375,9 +367,7 @@ for name, mask in [
 ]:
     k = keys_per_query(mask)
     full = receptive_field(mask, 2).all()
-    print(
-        f"{name:24s} keys/query: min {k.min():2d}, max {k.max():2d} | 2 layers connect everything: {full}"
-    )
+    print(f"{name:24s} keys/query: min {k.min():2d}, max {k.max():2d} | 2 layers connect everything: {full}")
 fig, axes = plt.subplots(1, 3, figsize=(8.4, 2.9), layout="constrained")
 plot_mask(longformer, ax=axes[0], title="Longformer: window + 2 global")
 plot_mask(bigbird, ax=axes[1], title="BigBird: + 3 random keys")
@@ -389,22 +379,25 @@ plt.show()
 #
 # > **Myth:** "A mask makes attention fast."
 # > **Fact:** a dense kernel given a mask still computes every score and then throws the masked ones
-# > away: same FLOPs, same time. Counted below with PyTorch's `FlopCounterMode` on the three-line dense
-# > attention, with and without a window that removes most pairs.
+# > away: same FLOPs, same time. Counted below with `count_flops` (PyTorch's `FlopCounterMode`) on the
+# > three-line dense attention, with and without a window that removes most pairs.
 
 # %%
 n, d = 1024, 64
 q, k, v = (torch.randn(1, n, d) for _ in range(3))
 window = torch.from_numpy(local_mask(n, 128, 128))
+
+
+def masked_dense(q, k, v, mask=None):
+    s = q @ k.transpose(-1, -2) / d**0.5  # (1, n, n): every score is computed …
+    if mask is not None:
+        s = s.masked_fill(~mask, float("-inf"))  # … then most are thrown away
+    return torch.softmax(s, dim=-1) @ v
+
+
 for name, mask in [("no mask", None), ("window ±128", window)]:
-    with FlopCounterMode(display=False) as counter:
-        s = q @ k.transpose(-1, -2) / d**0.5  # (1, n, n): every score is computed …
-        if mask is not None:
-            s = s.masked_fill(~mask, float("-inf"))  # … then most are thrown away
-        torch.softmax(s, dim=-1) @ v
-    print(
-        f"{name:12s}: {counter.get_total_flops() / 1e6:6.1f} MFLOPs, pairs kept {1 if mask is None else density(mask.numpy()):.2f}"
-    )
+    kept = 1 if mask is None else density(mask.numpy())
+    print(f"{name:12s}: {count_flops(masked_dense, q, k, v, mask) / 1e6:6.1f} MFLOPs, pairs kept {kept:.2f}")
 
 # %% [markdown]
 # To *skip* work, a kernel must know in advance which scores it will not need. Fast kernels
@@ -421,9 +414,8 @@ swa = local_mask(n, W - 1, 0)
 print(f"token mask: {1 - density(swa):.1%} of the pairs are masked")
 for block in (128, 64):
     t = tile_mask(swa, block)
-    print(
-        f"{block} x {block} tiles: {int(t.sum())} of {t.size} computed, tile sparsity {tile_sparsity(swa, block):.1%}"
-    )
+    sparsity = tile_sparsity(swa, block)
+    print(f"{block} x {block} tiles: {int(t.sum())} of {t.size} computed, tile sparsity {sparsity:.1%}")
 print(f"causal mask alone: tile sparsity {tile_sparsity(causal_mask(n), 128):.1%} at 128 x 128")
 
 # %% [markdown]
@@ -441,8 +433,7 @@ for ax, (name, mask) in zip(
         ("random keys (BigBird, per token)", random_mask(n, 3, seed=0) | local_mask(n, 3, 3)),
         (
             "random blocks (BigBird, as built)",
-            np.kron(local_mask(n // 16, 1, 1), np.ones((16, 16), dtype=bool))
-            | block_random_mask(n, 16, 1, seed=0),
+            block_local_mask(n, 16, 1, 1) | block_random_mask(n, 16, 1, seed=0),
         ),
     ],
     strict=True,
@@ -511,9 +502,8 @@ for n, left, right in [(20, 3, 2), (37, 5, 0), (16, 40, 40)]:
     q, k, v = (torch.randn(2, n, 8, dtype=torch.float64) for _ in range(3))
     ours = sliding_window_attention(q, k, v, left=left, right=right).numpy()
     dense = attention(q.numpy(), k.numpy(), v.numpy(), local_mask(n, left, right))
-    print(
-        f"n={n:3d} left={left:2d} right={right:2d}: max |banded - dense| < 1e-12: {np.abs(ours - dense).max() < 1e-12}"
-    )
+    exact = np.abs(ours - dense).max() < 1e-12
+    print(f"n={n:3d} left={left:2d} right={right:2d}: max |banded - dense| < 1e-12: {exact}")
 
 # %% [markdown]
 # **Block-sparse.** For any mask, `block_sparse_attention` loops over query blocks, gathers only the key
@@ -524,32 +514,28 @@ for n, left, right in [(20, 3, 2), (37, 5, 0), (16, 40, 40)]:
 n, block, d = 256, 32, 16
 mask = local_mask(n, 3, 3) | global_mask(n, 2) | block_random_mask(n, block, 1, seed=0)
 q, k, v = (torch.randn(n, d, dtype=torch.float64) for _ in range(3))
-with FlopCounterMode(display=False) as counter:
-    ours = block_sparse_attention(q, k, v, mask, block=block)
+flops = count_flops(block_sparse_attention, q, k, v, mask, block=block)
+ours = block_sparse_attention(q, k, v, mask, block=block)
 dense = attention(q.numpy(), k.numpy(), v.numpy(), mask)
 print("equals dense attention with the same mask:", np.abs(ours.numpy() - dense).max() < 1e-12)
-print(
-    f"FLOPs / dense FLOPs: {counter.get_total_flops() / (4 * n * n * d):.3f}, 1 - tile savings: {1 - tile_savings(mask, block):.3f}"
-)
+computed = 1 - tile_savings(mask, block)
+print(f"FLOPs / dense FLOPs: {flops / (4 * n * n * d):.3f}, 1 - tile savings: {computed:.3f}")
 
 # %% [markdown]
-# **Work, counted.** `FlopCounterMode` on the banded kernel (window 257) and on dense attention: double n
+# **Work, counted.** `count_flops` on the banded kernel (window 257) and on dense attention: double n
 # and the banded work doubles, the dense work quadruples. (The banded kernel computes B + 256 scores per
 # query for its query block B, a little more than the 257 it needs.) The counter cannot look inside
-# SDPA's fused CPU kernel, so for counting we ask SDPA for its plain-math backend, which does the same
+# SDPA's fused CPU kernel, so `count_flops` asks SDPA for its plain-math backend, which does the same
 # matrix products one by one.
 
 # %%
 d = 64
 for n in (1024, 2048, 4096):
     q, k, v = (torch.randn(1, n, d) for _ in range(3))
-    with sdpa_kernel(SDPBackend.MATH), FlopCounterMode(display=False) as counter:
-        sliding_window_attention(q, k, v, left=128, right=128)
-    banded = counter.get_total_flops()
+    banded = count_flops(sliding_window_attention, q, k, v, left=128, right=128)
     dense = 4 * n * n * d  # QKᵀ and PV: 2n²d each (lesson 01, counted there)
-    print(
-        f"n={n:5d}: banded {banded / 1e6:6.1f} MFLOPs (B = {default_query_block(128, 128, n)}) | dense {dense / 1e6:7.1f} MFLOPs | ratio {dense / banded:4.1f}"
-    )
+    row = f"n={n:5d}: banded {banded / 1e6:6.1f} MFLOPs (B = {default_query_block(128, 128, n)})"
+    print(f"{row} | dense {dense / 1e6:7.1f} MFLOPs | ratio {dense / banded:4.1f}")
 
 # %% [markdown]
 # **Time, measured.** Now the clock: PyTorch's fused SDPA kernel given the window as a boolean
@@ -563,11 +549,7 @@ for n in (1024, 2048, 4096):
 # %%
 # NBVAL_IGNORE_OUTPUT
 heads, d, left = 1, 64, 128
-
-
-def fastest(fn, *args, runs=3, **kwargs):
-    """The fastest of `runs` timed calls: on a busy machine, the run least disturbed by others."""
-    return min(time_call(fn, *args, repeat=1, warmup=0, **kwargs) for _ in range(runs))
+fastest = {"repeat": 3, "warmup": 0, "reduce": "min"}  # the least disturbed of 3 runs
 
 
 def timings(n):
@@ -575,9 +557,11 @@ def timings(n):
     band = torch.from_numpy(local_mask(n, left, left))
     with torch.no_grad():
         return {
-            "dense masked SDPA": fastest(F.scaled_dot_product_attention, q, k, v, attn_mask=band),
-            "sliding_window_attention": fastest(
-                sliding_window_attention, q, k, v, left=left, right=left
+            "dense masked SDPA": time_call(
+                F.scaled_dot_product_attention, q, k, v, attn_mask=band, **fastest
+            ),
+            "sliding_window_attention": time_call(
+                sliding_window_attention, q, k, v, left=left, right=left, **fastest
             ),
         }
 
@@ -592,9 +576,8 @@ finally:
 for n, dense_s, band_s in zip(
     times["n"], times["dense masked SDPA"], times["sliding_window_attention"], strict=True
 ):
-    print(
-        f"n={n:5d}: dense {dense_s * 1e3:7.1f} ms | banded {band_s * 1e3:6.1f} ms | dense / banded {dense_s / band_s:5.1f}x"
-    )
+    row = f"n={n:5d}: dense {dense_s * 1e3:7.1f} ms | banded {band_s * 1e3:6.1f} ms"
+    print(f"{row} | dense / banded {dense_s / band_s:5.1f}x")
 print(
     f"log-log slopes: dense {loglog_slope(times['n'], times['dense masked SDPA']):.2f}, "
     f"banded {loglog_slope(times['n'], times['sliding_window_attention']):.2f}"
@@ -603,9 +586,7 @@ print(
 # %%
 fig, ax = plt.subplots(figsize=(4.6, 3.2), layout="constrained")
 series = {name: times[name] for name in ("dense masked SDPA", "sliding_window_attention")}
-plot_scaling(
-    times["n"], series, ax=ax, ylabel="seconds", title="window 257, fp32, 1 head, 1 thread"
-)
+plot_scaling(times["n"], series, ax=ax, ylabel="seconds", title="window 257, fp32, 1 head, 1 thread")
 plt.show()
 
 # %% [markdown]
@@ -654,12 +635,9 @@ for name, (mask_mod, ours) in mask_mods.items():
 
 # %%
 n, W = 2048, 256
-block_mask_flex = create_block_mask(
-    lambda b, h, q, k: (q >= k) & (q - k < W), None, None, n, n, device="cpu"
-)
-print(
-    f"FlexAttention BlockMask sparsity: {block_mask_flex.sparsity():.2f} % | tile_sparsity: {100 * tile_sparsity(local_mask(n, W - 1, 0), 128):.2f} %"
-)
+block_mask_flex = create_block_mask(lambda b, h, q, k: (q >= k) & (q - k < W), None, None, n, n, device="cpu")
+ours = 100 * tile_sparsity(local_mask(n, W - 1, 0), 128)
+print(f"FlexAttention BlockMask sparsity: {block_mask_flex.sparsity():.2f} % | tile_sparsity: {ours:.2f} %")
 
 # %% [markdown]
 # Running the kernel is one more line, `flex_attention(q, k, v, block_mask=block_mask_flex)`, wrapped in
@@ -690,9 +668,7 @@ explorer
 
 # %%
 fig, axes = plt.subplots(1, 3, figsize=(9.6, 3.2), layout="constrained")
-plot_mask(
-    explorer.mask, ax=axes[0], title=f"BigBird token mask, density {explorer.stats['density']:.2f}"
-)
+plot_mask(explorer.mask, ax=axes[0], title=f"BigBird token mask, density {explorer.stats['density']:.2f}")
 plot_mask(
     explorer.receptive,
     ax=axes[1],
