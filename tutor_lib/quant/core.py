@@ -61,8 +61,8 @@ def quantize(x, bits: int = 8, *, axis=None, symmetric: bool = True):
         q_max = 2 ** (bits - 1) - 1
         # scale = absmax / (2^(b-1) - 1)
         absmax = np.maximum(hi, -lo)
-        scale = (absmax / q_max).astype(x.dtype)
-        scale[scale == 0] = 1  # an all-zero slice (or one that underflows): any scale is exact
+        # an all-zero slice (or one whose scale underflows) gets scale 1: any scale is exact there
+        scale = np.where(absmax / q_max > 0, absmax / q_max, 1).astype(x.dtype)
         q = np.clip(np.rint(x / scale), -q_max, q_max).astype(np.int8)
         return q, scale, np.zeros(scale.shape, np.int32)
     q_max = 2**bits - 1
@@ -72,8 +72,8 @@ def quantize(x, bits: int = 8, *, axis=None, symmetric: bool = True):
     # gets the range [min(x, 0), max(x, 0)] instead (then 0 <= zero_point <= 2^b - 1)
     widen = (scale == 0) | (np.abs(lo) / ZERO_POINT_LIMIT > scale)
     lo, hi = np.where(widen, np.minimum(lo, 0), lo), np.where(widen, np.maximum(hi, 0), hi)
-    scale = (hi / q_max - lo / q_max).astype(x.dtype)
-    scale[scale == 0] = 1
+    scale = hi / q_max - lo / q_max
+    scale = np.where(scale > 0, scale, 1).astype(x.dtype)
     # zero_point = round(-min / scale): the integer that stands for x = 0
     zero_point = np.rint(-lo / scale).astype(np.int32)
     q = np.clip(np.rint(x / scale) + zero_point, 0, q_max).astype(np.uint8)
