@@ -17,6 +17,7 @@ from oracles import assert_close_f64, dense_reference
 from tutor_lib.costs import MIB, MISTRAL_7B_LIKE, ModelShape, kv_cache_bytes
 from tutor_lib.quant import (
     SCHEMES,
+    activation_scales,
     compress_kv,
     compressed_causal_mask,
     dequantize,
@@ -28,6 +29,7 @@ from tutor_lib.quant import (
     outlier_columns,
     quantize,
     quantize_kv,
+    quantized_bytes,
     quantized_matmul,
     relative_error,
     weight_only_matvec,
@@ -414,3 +416,42 @@ def test_weight_only_matvec_equals_the_dequantized_product(block_rows, x_shape):
 def test_relative_error_closed_form():
     assert relative_error(np.array([3.0, 4.0]), np.array([0.0, 4.0])) == pytest.approx(0.75)
     assert relative_error(np.ones((2, 2)), np.ones((2, 2))) == 0.0
+
+
+# ---- what the explorer draws --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("scheme", SCHEMES)
+def test_activation_scales_are_the_steps_of_each_scheme(scheme):
+    x = outlier_activations(12, 10, 30.0, channels=2, seed=4)
+    scales = activation_scales(x, 5, scheme=scheme)
+    assert scales.shape == x.shape
+    kept = scales == 0  # LLM.int8 keeps these in float
+    if scheme == "llm.int8":
+        np.testing.assert_array_equal(np.flatnonzero(kept.all(axis=0)), outlier_columns(x))
+    else:
+        assert not kept.any()
+    constant_along = {"tensor": (0, 1), "token": (1,), "channel": (0,), "llm.int8": ()}[scheme]
+    for axis in constant_along:
+        assert np.all(scales == np.take(scales, [0], axis=axis))
+    # each entry's round-trip error in the scheme's quantized matmul is within its half step
+    x_hat = {
+        "tensor": fake_quantize(x, 5),
+        "token": fake_quantize(x, 5, axis=0),
+        "channel": fake_quantize(x, 5, axis=1),
+    }.get(scheme)
+    if x_hat is not None:
+        assert np.all(np.abs(x - x_hat) <= scales / 2 * (1 + 1e-12))
+
+
+def test_quantized_bytes_by_hand():
+    assert quantized_bytes(64, 64, 8, scheme="tensor") == {
+        "values": 4096,
+        "scales": 2,
+        "outliers": 0,
+        "total": 4098,
+    }
+    assert quantized_bytes(64, 64, 4, scheme="channel")["total"] == 2048 + 128
+    got = quantized_bytes(64, 64, 8, scheme="llm.int8", outliers=2)
+    assert got == {"values": 64 * 62, "scales": 128, "outliers": 64 * 2 * 2, "total": 4352}
+    assert quantized_bytes(3, 3, 3, scheme="token")["values"] == 4  # 27 bits round up to 4 bytes

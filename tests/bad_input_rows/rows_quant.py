@@ -4,10 +4,11 @@ import math
 
 import numpy as np
 import torch
-from bad_input_rows import error, result
 
+from bad_input_rows import error, result
 from tutor_lib.costs import MISTRAL_7B_LIKE
 from tutor_lib.quant import (
+    activation_scales,
     compress_kv,
     compressed_causal_mask,
     dequantize,
@@ -19,6 +20,7 @@ from tutor_lib.quant import (
     outlier_columns,
     quantize,
     quantize_kv,
+    quantized_bytes,
     quantized_matmul,
     relative_error,
     weight_only_matvec,
@@ -134,4 +136,13 @@ ROWS = [
         name="block_rows",
         why="block 0",
     ),
+]
+
+ROWS += [
+    error(activation_scales, X, scheme="rows", name="scheme", why="unknown scheme"),
+    error(activation_scales, X[0], name="x", why="1-D"),
+    error(activation_scales, X, 1, name="bits", why="1 bit"),
+    error(quantized_bytes, 0, 4, 8, name="n", why="n = 0"),
+    error(quantized_bytes, 4, 4, 8, scheme="llm.int8", outliers=5, name="outliers", why="> d"),
+    error(quantized_bytes, 4, 4, 8, scheme="x", name="scheme", why="unknown scheme"),
 ]

@@ -34,15 +34,18 @@ from tutor_lib.quant.kv import (
 )
 from tutor_lib.quant.matmul import (
     SCHEMES,
+    activation_scales,
     llm_int8_matmul,
     outlier_activations,
     outlier_columns,
+    quantized_bytes,
     quantized_matmul,
     weight_only_matvec,
 )
 
 __all__ = [
     "SCHEMES",
+    "activation_scales",
     "compress_kv",
     "compressed_causal_mask",
     "dequantize",
@@ -54,6 +57,7 @@ __all__ = [
     "outlier_columns",
     "quantize",
     "quantize_kv",
+    "quantized_bytes",
     "quantized_matmul",
     "relative_error",
     "weight_only_matvec",

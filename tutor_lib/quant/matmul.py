@@ -19,6 +19,8 @@ __all__ = [
     "outlier_columns",
     "llm_int8_matmul",
     "quantized_matmul",
+    "activation_scales",
+    "quantized_bytes",
     "weight_only_matvec",
 ]
 
@@ -120,6 +122,48 @@ def quantized_matmul(x, w, bits: int = 8, *, scheme: str = "token", threshold: f
     if scheme == "llm.int8":
         return _decomposed(x, w, bits, _threshold(threshold))
     raise ValueError(f"scheme must be one of {SCHEMES}, got {scheme!r}")
+
+
+def activation_scales(x, bits: int = 8, *, scheme: str = "token", threshold: float = 6.0):
+    """The step (scale) each entry of x (n, d) is rounded with under ``scheme`` (:data:`SCHEMES`),
+    as an (n, d) array; 0 where LLM.int8() keeps the entry in float (no rounding at all)."""
+    x = as_finite_array(x, "x")
+    if x.ndim != 2:
+        raise ValueError(f"x must be 2-D (tokens, channels), got shape {x.shape}")
+    bits = check_int(bits, "bits", minimum=2, maximum=8)
+    axis = {"tensor": None, "token": 0, "channel": 1, "llm.int8": 0}.get(scheme, "?")
+    if axis == "?":
+        raise ValueError(f"scheme must be one of {SCHEMES}, got {scheme!r}")
+    if scheme != "llm.int8":
+        return np.broadcast_to(quantize(x, bits, axis=axis)[1], x.shape).copy()
+    scales = np.zeros_like(x)
+    rest = np.setdiff1d(np.arange(x.shape[1]), outlier_columns(x, threshold))
+    if rest.size:
+        scales[:, rest] = quantize(x[:, rest], bits, axis=0)[1]  # (n, 1) broadcast over rest
+    return scales
+
+
+def quantized_bytes(
+    n: int, d: int, bits: int, *, scheme: str = "token", outliers: int = 0, scale_bytes: int = 2
+) -> dict[str, int]:
+    """Bytes of an (n, d) matrix stored as ``bits``-bit integers under ``scheme``, with one
+    ``scale_bytes`` scale per tensor / token / channel; for ``"llm.int8"`` the ``outliers``
+    columns are kept in 16-bit floats and the rest per token. Keys ``values``, ``scales``,
+    ``outliers``, ``total`` (compare with 2·n·d for fp16)."""
+    n, d = check_int(n, "n", minimum=1), check_int(d, "d", minimum=1)
+    bits = check_int(bits, "bits", minimum=2, maximum=8)
+    outliers = check_int(outliers, "outliers", minimum=0, maximum=d)
+    scale_bytes = check_int(scale_bytes, "scale_bytes", minimum=1)
+    counts = {"tensor": 1, "token": n, "channel": d, "llm.int8": n}
+    if scheme not in counts:
+        raise ValueError(f"scheme must be one of {SCHEMES}, got {scheme!r}")
+    kept = outliers if scheme == "llm.int8" else 0
+    parts = {
+        "values": math.ceil(n * (d - kept) * bits / 8),
+        "scales": counts[scheme] * scale_bytes,
+        "outliers": 2 * n * kept,
+    }
+    return {**parts, "total": sum(parts.values())}
 
 
 def weight_only_matvec(w_q, scale, x, *, block_rows: int = 256) -> torch.Tensor:
