@@ -22,6 +22,7 @@
 
 # %%
 # %matplotlib inline
+import time
 import warnings
 
 import numpy as np
@@ -283,7 +284,8 @@ for scheme in SCHEMES:
 fig, ax = plt.subplots(figsize=(5.4, 3.3), layout="constrained")
 plot_error_curves(magnitudes, sweep_errors, ax=ax, title="int8 y = xW with one outlier channel")
 ax.axvline(6, color="grey", linestyle=":", linewidth=1)
-ax.text(6.5, min(sweep_errors["llm.int8"]), "threshold 6", fontsize=8)
+ax.text(7, max(sweep_errors["tensor"]), "threshold 6", fontsize=8, va="top")
+ax.legend(fontsize=8, loc="lower left")
 plt.show()
 
 # %% [markdown]
@@ -402,9 +404,9 @@ threads = torch.get_num_threads()
 torch.set_num_threads(1)  # one thread: fair on a shared CPU
 try:
     times = {
-        "fp32": time_call(fp32_step, repeat=7, reduce="min"),
-        "int8, dequantize first": time_call(dequantize_first_step, repeat=1, warmup=0),
-        "int8, on the fly": time_call(on_the_fly_step, repeat=7, reduce="min"),
+        "fp32": time_call(fp32_step, repeat=7, reduce="min", timer=time.thread_time),
+        "int8, dequantize first": time_call(dequantize_first_step, repeat=1, timer=time.thread_time),
+        "int8, on the fly": time_call(on_the_fly_step, repeat=7, reduce="min", timer=time.thread_time),
     }
 finally:
     torch.set_num_threads(threads)
@@ -412,15 +414,19 @@ for name, seconds in times.items():
     print(f"{name:24s}: {seconds * 1e3:7.1f} ms per step | {times['fp32'] / seconds:4.2f}x the speed of fp32")
 
 # %% [markdown]
-# What this CPU shows (the printout above is this run's; timings vary with the machine and its load):
-# dequantizing the whole matrix first is many times *slower* than fp32, and the on-the-fly version is
-# faster than fp32, but far from the 4× that the bytes promise: between 1.2× and 2.5× in the runs made
-# while this lesson was written, depending on how busy the machine was. Converting int8 to float costs
-# instructions, each block is a separate PyTorch call, and one thread cannot saturate the memory bus.
-# `make bench` (`bench/bench_quant.py`) runs the comparison with more repeats, on 1 and 2 threads.
+# The clock is `time.thread_time`, the CPU time of the one thread doing the work: it leaves out the
+# moments when other programs had the core, so the comparison holds on a busy machine too (memory stalls
+# still count, as they should). What this CPU shows (the printout is this run's): dequantizing the whole
+# matrix first is many times *slower* than fp32, and the on-the-fly version is faster than fp32, but far
+# from the 4× the bytes allow: 1.2–1.5× in the runs made while this lesson was written. Each block is converted by a
+# separate PyTorch call that writes a float copy and reads it back, which costs almost as much as the
+# bytes it saves. A **fused** kernel converts inside the multiply-add loop and never writes the copy:
+# `torch.compile` generates one from the same arithmetic, `(w_q.float() * x).sum(1) * scale`, and it
+# reached about 3× fp32 in `make bench` (`bench/bench_quant.py`; compiling takes tens of seconds on 2
+# cores, too long for this notebook).
 #
-# Production inference fuses the conversion into the matmul kernel (llama.cpp's quantized CPU kernels,
-# bitsandbytes and torchao on GPUs) and gets close to the byte ratio. In PyTorch itself:
+# Production inference uses such fused kernels (llama.cpp's quantized CPU kernels, bitsandbytes and
+# torchao on GPUs) and gets close to the byte ratio. In PyTorch itself:
 #
 # - `torch.ao.quantization` (`quantize_dynamic` and friends) still runs in torch 2.13, but it is
 #   **deprecated**: its own warning says so, and points to torchao. We do not build on it.
@@ -578,8 +584,8 @@ for n in (4096, 8192, 16384, 32768):
 #   columns in 16-bit floats and the rest in vector-wise int8 with exact int32 accumulation: at a 60×
 #   outlier its error here was about 14× smaller than plain vector-wise int8.
 # - Weight-only quantization speeds up decoding because decoding is memory-bound: bytes per token fall by
-#   16/bits. The speed-up needs a kernel that never materialises the float weights; dequantizing first
-#   is slower than fp32 on this CPU.
+#   16/bits. The speed-up needs a kernel that never materialises the float weights: dequantizing first
+#   is slower than fp32 on this CPU, block by block gains a little, a fused kernel about 3×.
 # - KV-cache quantization follows the data: keys per channel, values per token (KIVI). At 32k tokens the
 #   Mistral-7B-like cache drops from 4 GiB to about 0.56 GiB at 2 bits, scales included.
 # - `torch.ao.quantization` is deprecated; `torch._int_mm` is private. Explicit tensors (scale, round,
