@@ -420,10 +420,10 @@ for name, seconds in times.items():
 # matrix first is many times *slower* than fp32, and the on-the-fly version is faster than fp32, but far
 # from the 4× the bytes allow: 1.2–1.5× in the runs made while this lesson was written. Each block is
 # converted by a separate PyTorch call that writes a float copy and reads it back, which costs almost as
-# much as the bytes it saves. A **fused** kernel converts inside the multiply-add loop and never writes the copy:
-# `torch.compile` generates one from the same arithmetic, `(w_q.float() * x).sum(1) * scale`, and it
-# reached about 3× fp32 in `make bench` (`bench/bench_quant.py`; compiling takes tens of seconds on 2
-# cores, too long for this notebook).
+# much as the bytes it saves. A **fused** kernel converts inside the multiply-add loop and never writes
+# the copy: `torch.compile` generates one from the same arithmetic, `(w_q.float() * x).sum(1) * scale`,
+# and it reached about 3× fp32 in `make bench` (`bench/bench_quant.py`; compiling takes tens of seconds
+# on 2 cores, too long for this notebook).
 #
 # Production inference uses such fused kernels (llama.cpp's quantized CPU kernels, bitsandbytes and
 # torchao on GPUs) and gets close to the byte ratio. In PyTorch itself:
