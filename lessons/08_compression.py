@@ -18,7 +18,7 @@
 # **Prerequisites:** lesson 00 (KV-cache bytes), lesson 01 (attention), lesson 03 (decoding reads every
 # weight once per token: it is memory-bound).
 #
-# **Runtime:** about 20 s on a 2-core laptop CPU. No GPU, no downloads.
+# **Runtime:** about 23 s on a 2-core laptop CPU (`make report`). No GPU, no downloads.
 
 # %%
 # %matplotlib inline
@@ -80,7 +80,7 @@ print(f"fewer vectors: shape {k_short.shape}, {k_short.size * 2 / 1024:.0f} KiB 
 
 # %% [markdown]
 # Quantization keeps the shape and rounds every entry; compression keeps the precision and removes rows.
-# Sections 2–6 are about bits, section 7 about vectors.
+# Sections 2–8 are about bits, section 9 about vectors.
 #
 # ## 2. Absmax quantization by hand
 #
@@ -120,14 +120,14 @@ print("same as tutor_lib.quant.quantize:", np.array_equal(q_lib, q) and np.isclo
 # z is an integer, so x = 0 is represented exactly (q = z), and the bound is the same half step.
 
 # %%
-relu_out = np.array([-0.5, 0.0, 0.3, 1.2, 2.9, 0.7, -0.2, 1.9])  # mostly positive (a GELU output)
+gelu_out = np.array([-0.5, 0.0, 0.3, 1.2, 2.9, 0.7, -0.2, 1.9])  # mostly positive (a GELU output)
 bits = 4
-lo, hi = relu_out.min(), relu_out.max()
+lo, hi = gelu_out.min(), gelu_out.max()
 s = (hi - lo) / (2**bits - 1)  # s = (max - min) / (2^b - 1)
 z = np.rint(-lo / s)  # the integer that stands for 0
-q = np.clip(np.rint(relu_out / s) + z, 0, 2**bits - 1)  # q = round(x / s) + z
+q = np.clip(np.rint(gelu_out / s) + z, 0, 2**bits - 1)  # q = round(x / s) + z
 print("q (0..15):", q.astype(int), f"| z = {int(z)} | s = {s:.4f}")
-q_lib, s_lib, z_lib = quantize(relu_out, bits, symmetric=False)
+q_lib, s_lib, z_lib = quantize(gelu_out, bits, symmetric=False)
 print(
     "same as quantize(symmetric=False):",
     np.array_equal(q_lib, q),
