@@ -449,8 +449,9 @@ print(deprecations[0])
 # At long context the KV cache, not the weights, fills the memory (lesson 00). Quantizing it is the same
 # idea with a different granularity. KIVI (Liu et al. 2024) observed that **keys** have outlier
 # *channels* (like the activations above) while **values** do not, and quantizes keys per channel and
-# values per token, 2 bits, with a zero point (keeping the most recent tokens in full precision, which we
-# leave out). `quantize_kv(k, v, bits)` does that for k (…, n, d_k) and v (…, n, d_v).
+# values per token, 2 bits, with a zero point and one scale per group of 32–128 numbers (keeping the
+# most recent tokens in full precision, which we leave out). `quantize_kv(k, v, bits, group=128)` does
+# that for k (…, n, d_k) and v (…, n, d_v): keys get a scale per channel for every 128 tokens.
 #
 # Keys with three outlier channels, 8 heads × 512 tokens × 64 channels:
 
@@ -462,7 +463,7 @@ v = rng.standard_normal((heads, n_ctx, d_h))
 qry = rng.standard_normal((heads, 16, d_h))
 out = attention(qry, k, v)
 for bits in (8, 4, 2):
-    (k_parts, v_parts) = quantize_kv(k, v, bits)
+    (k_parts, v_parts) = quantize_kv(k, v, bits, group=128)
     k_chan, v_tok = dequantize(*k_parts), dequantize(*v_parts)
     k_tok = fake_quantize(k, bits, axis=(0, 1), symmetric=False)  # keys per token instead
     print(
@@ -474,12 +475,13 @@ for bits in (8, 4, 2):
 
 # %% [markdown]
 # Per-channel keys win at every bit width, in the keys and in the attention output. At 2 bits both are
-# poor on this synthetic data: KIVI also keeps the most recent tokens in full precision and uses groups
-# of 32–128 tokens per key scale, which we left out.
+# poor on this synthetic data; KIVI also keeps the most recent tokens in full precision, which we left
+# out.
 #
 # Now the memory. `kv_cache_quant_bytes` counts the payload (2·L·n_kv·d_h·tokens·bits/8, lesson 00's
-# formula at fewer bits) plus one 16-bit scale and zero point per group of 128 numbers (keys: 128 tokens
-# of one channel; values: the 128 channels of one token and head). The Mistral-7B-like shape (32 layers,
+# formula at fewer bits) plus one 16-bit scale and zero point per group of 128 numbers, as
+# `quantize_kv(..., group=128)` keeps them (keys: 128 tokens of one channel; values: the 128 channels of
+# one token and head). The Mistral-7B-like shape (32 layers,
 # 8 KV heads of 128) at 32k tokens:
 
 # %%

@@ -455,3 +455,39 @@ def test_quantized_bytes_by_hand():
     got = quantized_bytes(64, 64, 8, scheme="llm.int8", outliers=2)
     assert got == {"values": 64 * 62, "scales": 128, "outliers": 64 * 2 * 2, "total": 4352}
     assert quantized_bytes(3, 3, 3, scheme="token")["values"] == 4  # 27 bits round up to 4 bytes
+
+
+@pytest.mark.parametrize("group", [1, 3, 4, 7, 100])
+def test_quantize_kv_groups_are_independent_runs(group):
+    """Each run of `group` tokens (keys) or channels (values) is quantized on its own."""
+    rng = np.random.default_rng(12)
+    k, v = rng.standard_normal((2, 10, 5)), rng.standard_normal((2, 10, 9))
+    (kq, ks, kz), (vq, vs, vz) = quantize_kv(k, v, 3, group=group)
+    k_hat, v_hat = dequantize(kq, ks, kz), dequantize(vq, vs, vz)
+    for start in range(0, 10, group):
+        run = slice(start, start + group)
+        np.testing.assert_allclose(
+            k_hat[:, run], fake_quantize(k[:, run], 3, axis=(0, 2), symmetric=False), rtol=1e-12
+        )
+    for start in range(0, 9, group):
+        run = slice(start, start + group)
+        np.testing.assert_allclose(
+            v_hat[..., run], fake_quantize(v[..., run], 3, axis=(0, 1), symmetric=False), rtol=1e-12
+        )
+    assert np.all(np.abs(k - k_hat) <= np.broadcast_to(ks, k.shape) / 2 * (1 + 1e-12))
+    if group >= 10:  # one run over the whole axis: the ungrouped scheme
+        for got, want in zip(quantize_kv(k, v, 3)[0], (kq, ks, kz), strict=True):
+            np.testing.assert_array_equal(
+                np.broadcast_to(got, k.shape), np.broadcast_to(want, k.shape)
+            )
+    if group == 1:  # every number its own run: exact
+        assert_close_f64(k_hat, k, 1e-12)
+
+
+def test_smaller_key_groups_follow_drifting_channels_better():
+    k, v = _keys_with_outlier_channels(seed=5)
+    k = k + np.linspace(0, 10, k.shape[1])[None, :, None]  # channels drift along the sequence
+    errors = [
+        relative_error(dequantize(*quantize_kv(k, v, 2, group=g)[0]), k) for g in (256, 64, 16)
+    ]
+    assert errors[0] > errors[1] > errors[2]

@@ -146,3 +146,7 @@ ROWS += [
     error(quantized_bytes, 4, 4, 8, scheme="llm.int8", outliers=5, name="outliers", why="> d"),
     error(quantized_bytes, 4, 4, 8, scheme="x", name="scheme", why="unknown scheme"),
 ]
+ROWS += [
+    error(quantize_kv, K, V, 2, group=0, name="group", why="group 0"),
+    error(quantize_kv, K, V, 2, group=2.0, raises=TypeError, name="group", why="float group"),
+]

@@ -25,19 +25,45 @@ def _as_kv(k, v) -> tuple[np.ndarray, np.ndarray]:
     return k, v
 
 
-def quantize_kv(k, v, bits: int = 2, *, symmetric: bool = False):
+def _grouped(x: np.ndarray, bits: int, along: int, group: int | None, symmetric: bool):
+    """quantize(x) with one scale per run of ``group`` entries along axis ``along`` (every other
+    axis keeps its own scales); ``group=None``: one run covers the whole axis. The scale and zero
+    point are repeated over each run, so they have x's shape (or broadcast to it)."""
+    keep = tuple(i for i in range(x.ndim) if i != along)
+    size = x.shape[along]
+    if group is None or group >= size:
+        return quantize(x, bits, axis=keep, symmetric=symmetric)
+    runs = -(-size // group)
+    pad = [(0, 0)] * x.ndim
+    pad[along] = (0, runs * group - size)
+    padded = np.pad(x, pad, mode="edge")  # repeats the last entry: min and max are unchanged
+    # the axis becomes (runs, group): every run keeps its own scale, the group axis is reduced
+    split = padded.shape[:along] + (runs, group) + padded.shape[along + 1 :]
+    kept = keep[:along] + (along,) + tuple(a + 1 for a in keep[along:])
+    q, scale, zero = quantize(padded.reshape(split), bits, axis=kept, symmetric=symmetric)
+    cut = [slice(None)] * x.ndim
+    cut[along] = slice(0, size)
+    return tuple(
+        np.broadcast_to(part, split).reshape(padded.shape)[tuple(cut)].copy()
+        for part in (q, scale, zero)
+    )
+
+
+def quantize_kv(k, v, bits: int = 2, *, group: int | None = None, symmetric: bool = False):
     """KIVI's KV-cache quantization: ``(k_parts, v_parts)``, each ``(q, scale, zero_point)``.
 
-    k (..., n, d_k) is quantized **per channel** (every (…, channel) its own scale over the n
+    k (..., n, d_k) is quantized **per channel** (every (…, channel) its own scale over the
     tokens: keys have outlier channels); v (..., n, d_v) **per token** (every (…, token) its own
-    scale over the channels). Asymmetric by default, as in KIVI.
+    scale over the channels). Asymmetric by default, as in KIVI. ``group``: one scale per run of
+    ``group`` tokens (keys) or channels (values) instead of the whole axis; the scales are then
+    repeated over their run (shape of k or v), so ``dequantize(*parts)`` works either way.
     """
     k, v = _as_kv(k, v)
-    per_channel = tuple(i for i in range(k.ndim) if i != k.ndim - 2)  # all axes but tokens
-    per_token = tuple(range(v.ndim - 1))  # all axes but channels
+    if group is not None:
+        group = check_int(group, "group", minimum=1)
     return (
-        quantize(k, bits, axis=per_channel, symmetric=symmetric),
-        quantize(v, bits, axis=per_token, symmetric=symmetric),
+        _grouped(k, bits, k.ndim - 2, group, symmetric),  # runs along the tokens
+        _grouped(v, bits, v.ndim - 1, group, symmetric),  # runs along the channels
     )
 
 
