@@ -418,7 +418,7 @@ for name, seconds in times.items():
 # moments when other programs had the core, so the comparison holds on a busy machine too (memory stalls
 # still count, as they should). What this CPU shows (the printout is this run's): dequantizing the whole
 # matrix first is many times *slower* than fp32, and the on-the-fly version is faster than fp32, but far
-# from the 4× the bytes allow: 1.2–1.5× in the runs made while this lesson was written. Each block is
+# from the 4× the bytes allow: 1.1–1.5× in the runs made while this lesson was written. Each block is
 # converted by a separate PyTorch call that writes a float copy and reads it back, which costs almost as
 # much as the bytes it saves. A **fused** kernel converts inside the multiply-add loop and never writes
 # the copy: `torch.compile` generates one from the same arithmetic, `(w_q.float() * x).sum(1) * scale`,
