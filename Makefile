@@ -11,6 +11,11 @@ JUPYTER_PORT ?= 8888
 # JupyterLab refuses to start as root (as in containers) unless told it may.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 LESSONS ?= $(sort $(wildcard lessons/*.py))
+# Where torch alone comes from on the first install (tools/install_env.py). On Linux, PyPI's torch is the
+# CUDA build (~2.7 GB with its nvidia-* packages), so the default is PyTorch's CPU wheel index (~190 MB);
+# when that index does not answer within 5 s the install falls back to the default index.
+# `TORCH_INDEX= make setup` always uses the default index. macOS: PyPI's wheel is already CPU-only.
+TORCH_INDEX ?= $(if $(filter Linux,$(shell uname -s)),https://download.pytorch.org/whl/cpu,)
 
 .PHONY: setup lab test unit nbval notebooks lint format bench clean help test-browser solutions report
 .DEFAULT_GOAL := help
@@ -28,9 +33,9 @@ help:
 # The venv is rebuilt only when requirements.txt or pyproject.toml change.
 $(STAMP): requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed; set PYTHON=/path/to/python3.11")'
-	@echo ">>> setting up $(VENV) (about a minute; torch is the CPU wheel pinned in requirements.txt)"
+	@echo ">>> setting up $(VENV) (about 1.4 GB once installed; see README, Two commands)"
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet -r requirements.txt 2>&1 | { grep -v "is ignored: it is neither" || true; }
+	$(BIN)/python tools/install_env.py --torch-index "$(TORCH_INDEX)"
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
 
