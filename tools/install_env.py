@@ -37,7 +37,7 @@ from urllib.parse import urlsplit
 ROOT = Path(__file__).resolve().parents[1]
 REQUIREMENTS = ROOT / "requirements.txt"
 PROBE_SECONDS = 5.0
-# pip's notice about this machine-wide find-links location not existing; noise for a learner.
+# pip's warning that a find-links location in the machine's pip config does not exist: noise here.
 PIP_NOISE = "is ignored: it is neither"
 
 
@@ -56,8 +56,10 @@ def probe(index: str, deadline: float = PROBE_SECONDS) -> str | None:
     timeout) cannot hold up the install; one attempt, no retries.
     """
     url = index.rstrip("/") + "/torch/"
-    if urlsplit(url).scheme == "file":  # a PEP 503 index on disk, as pip accepts
-        return None if Path(urllib.request.url2pathname(urlsplit(url).path)).is_dir() else "no such directory"
+    parts = urlsplit(url)
+    if parts.scheme == "file":  # a PEP 503 index on disk, as pip accepts
+        found = Path(urllib.request.url2pathname(parts.path)).is_dir()
+        return None if found else "no such directory"
     result: list[str | None] = []
 
     def fetch() -> None:
@@ -112,11 +114,8 @@ def install_torch(index: str, pin: str) -> None:
 
 def report_torch() -> None:
     """Print the installed torch version; warn when CUDA packages came with it."""
-    cuda = sorted(
-        name
-        for dist in metadata.distributions()
-        if (name := (dist.metadata["Name"] or "").lower()).startswith(("nvidia-", "cuda-")) or name == "triton"
-    )
+    names = {(dist.metadata["Name"] or "").lower() for dist in metadata.distributions()}
+    cuda = sorted(n for n in names if n.startswith(("nvidia-", "cuda-")) or n == "triton")
     print(f">>> installed torch {metadata.version('torch')}", flush=True)
     if cuda:
         print(
