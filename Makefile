@@ -21,6 +21,7 @@ TORCH_INDEX ?= $(if $(filter Linux,$(shell uname -s)),https://download.pytorch.o
 .DEFAULT_GOAL := help
 
 help:
+	@echo "make setup      create .venv only; torch from TORCH_INDEX=$(TORCH_INDEX) (empty: the default index)"
 	@echo "make lab        set up .venv if needed, then open JupyterLab on the lessons (JUPYTER_PORT=$(JUPYTER_PORT))"
 	@echo "make test       set up .venv if needed, then unit tests + pairing gate + strict nbval on every notebook + browser test"
 	@echo "make notebooks  rebuild notebooks/*.ipynb from lessons/*.py and execute them (LESSONS=... for a subset)"
@@ -33,7 +34,7 @@ help:
 # The venv is rebuilt only when requirements.txt or pyproject.toml change.
 $(STAMP): requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed; set PYTHON=/path/to/python3.11")'
-	@echo ">>> setting up $(VENV) (about 1.4 GB once installed; see README, Two commands)"
+	@echo ">>> setting up $(VENV): ~350 MB to download, 1.5 GB on disk (README: What the first run installs)"
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python tools/install_env.py --torch-index "$(TORCH_INDEX)"
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
