@@ -140,9 +140,7 @@ def layer_flops(
     """Forward FLOPs of one Transformer layer on n tokens, by part: ``projections`` (8nd², less with
     GQA), ``scores`` (4n²d, or 2n(n+1)d when ``causal``), ``ffn`` (4ndm, or 6ndm when ``gated``) and
     their ``total`` (see :func:`attention_flops`)."""
-    parts = dict(
-        attention_flops(n, d_model, n_heads=n_heads, n_kv_heads=n_kv_heads, causal=causal)
-    )
+    parts = dict(attention_flops(n, d_model, n_heads=n_heads, n_kv_heads=n_kv_heads, causal=causal))
     parts["ffn"] = ffn_flops(n, d_model, d_ff, gated=gated)
     parts["total"] = parts["projections"] + parts["scores"] + parts["ffn"]
     return parts
