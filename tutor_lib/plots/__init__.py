@@ -5,10 +5,16 @@ an Axes of a standalone ``matplotlib.figure.Figure`` instead and never touch pyp
 """
 
 from tutor_lib.plots.attention import plot_attention, plot_mask
-from tutor_lib.plots.costs import plot_flop_shares, plot_memory_bars, plot_scaling
+from tutor_lib.plots.costs import (
+    memory_axis_limits,
+    plot_flop_shares,
+    plot_memory_bars,
+    plot_scaling,
+)
 from tutor_lib.plots.masks import plot_tiles
 
 __all__ = [
+    "memory_axis_limits",
     "plot_attention",
     "plot_flop_shares",
     "plot_mask",
