@@ -1,5 +1,6 @@
 """Cost plots: the drawn data equals the formulas (shares sum to 100 %, crossover where 2d + m is),
-memory dots sit at the byte counts in GiB on a shared scale, slopes in the legend are the fitted ones; bad input."""
+memory dots sit at the byte counts in GiB on a shared scale, slopes in the legend are the fitted
+ones; bad input."""
 
 from __future__ import annotations
 

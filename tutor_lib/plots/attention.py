@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-
 from matplotlib import colormaps
 from matplotlib.colors import ListedColormap
 
