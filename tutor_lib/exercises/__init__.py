@@ -5,11 +5,18 @@ One module per concept module: ``exercises/<concept>.py`` checks learners' versi
 are the tested library functions; they are never pasted into a lesson.
 """
 
-from tutor_lib.exercises.attention import check_attention, check_causal_mask, check_softmax
+from tutor_lib.exercises.attention import (
+    check_attention,
+    check_causal_mask,
+    check_gqa_attention,
+    check_softmax,
+)
 from tutor_lib.exercises.costs import (
     check_attention_params,
+    check_causal_crossover,
     check_crossover_length,
     check_kv_cache_bytes,
+    check_max_cached_tokens,
     check_score_matrix_bytes,
 )
 from tutor_lib.exercises.ffn import check_chunked_ffn
@@ -19,12 +26,15 @@ from tutor_lib.exercises.measure import check_loglog_slope
 __all__ = [
     "check_attention",
     "check_attention_params",
+    "check_causal_crossover",
     "check_causal_mask",
     "check_chunked_ffn",
     "check_crossover_length",
     "check_dilated_mask",
+    "check_gqa_attention",
     "check_kv_cache_bytes",
     "check_loglog_slope",
+    "check_max_cached_tokens",
     "check_receptive_field",
     "check_score_matrix_bytes",
     "check_softmax",
