@@ -12,7 +12,8 @@
 #
 # **Prerequisites:** Python, numpy broadcasting, matrix multiplication; you have seen a Transformer diagram.
 #
-# **Runtime:** about 10 s on a 2-core laptop CPU. No GPU, no downloads.
+# **Runtime:** about 12 s on a 2-core laptop CPU (`make report`, 8–12 s on a busy machine). No GPU, no
+# downloads.
 #
 # Everything here is computed with `tutor_lib`, the small tested library next to these notebooks; its
 # core lines are shown in the cells, so you can read the algorithm and trust the tested version.
