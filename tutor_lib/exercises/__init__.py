@@ -5,11 +5,18 @@ One module per concept module: ``exercises/<concept>.py`` checks learners' versi
 are the tested library functions; they are never pasted into a lesson.
 """
 
-from tutor_lib.exercises.attention import check_attention, check_causal_mask, check_softmax
+from tutor_lib.exercises.attention import (
+    check_attention,
+    check_causal_mask,
+    check_gqa_attention,
+    check_softmax,
+)
 from tutor_lib.exercises.costs import (
     check_attention_params,
+    check_causal_crossover,
     check_crossover_length,
     check_kv_cache_bytes,
+    check_max_cached_tokens,
     check_score_matrix_bytes,
 )
 from tutor_lib.exercises.ffn import check_chunked_ffn
@@ -24,14 +31,17 @@ from tutor_lib.exercises.quant import (
 __all__ = [
     "check_attention",
     "check_attention_params",
+    "check_causal_crossover",
     "check_causal_mask",
     "check_chunked_ffn",
     "check_compressed_causal_mask",
     "check_crossover_length",
     "check_dilated_mask",
+    "check_gqa_attention",
     "check_kv_cache_bytes",
     "check_llm_int8_matmul",
     "check_loglog_slope",
+    "check_max_cached_tokens",
     "check_quantize",
     "check_receptive_field",
     "check_score_matrix_bytes",
