@@ -7,16 +7,20 @@ are the tested library functions; they are never pasted into a lesson.
 
 from tutor_lib.exercises.attention import check_attention, check_causal_mask, check_softmax
 from tutor_lib.exercises.costs import (
+    check_activation_bytes,
     check_attention_params,
     check_crossover_length,
     check_kv_cache_bytes,
+    check_max_batch_size,
     check_score_matrix_bytes,
 )
 from tutor_lib.exercises.ffn import check_chunked_ffn
 from tutor_lib.exercises.masks import check_dilated_mask, check_receptive_field, check_tile_sparsity
 from tutor_lib.exercises.measure import check_loglog_slope
+from tutor_lib.exercises.training_memory import check_reversible_inverse
 
 __all__ = [
+    "check_activation_bytes",
     "check_attention",
     "check_attention_params",
     "check_causal_mask",
@@ -25,7 +29,9 @@ __all__ = [
     "check_dilated_mask",
     "check_kv_cache_bytes",
     "check_loglog_slope",
+    "check_max_batch_size",
     "check_receptive_field",
+    "check_reversible_inverse",
     "check_score_matrix_bytes",
     "check_softmax",
     "check_tile_sparsity",
