@@ -103,17 +103,8 @@ def _storage_key(t: torch.Tensor) -> tuple[int, int]:
     return storage.data_ptr(), storage.nbytes()
 
 
-def saved_tensors(fn: Callable, *args, exclude: Iterable = (), **kwargs) -> list[SavedTensor]:
-    """The storages torch autograd saves for backward while ``fn(*args, **kwargs)`` runs, in the
-    order they are first saved, one :class:`SavedTensor` each.
-
-    Seen with ``torch.autograd.graph.saved_tensors_hooks``. A storage counts once however many
-    operations save it or views of it (``x`` used by two matmuls; q, k, v sliced from one tensor);
-    every saved storage is kept alive until ``fn`` returns, so a freed one's address cannot be reused
-    and merged with another. Storages of the tensors in ``exclude`` (e.g. ``model.parameters()``:
-    weights are not activations) are left out. Something must require grad, otherwise nothing is
-    saved. The op labels come from a ``TorchFunctionMode`` (the call runs a little slower).
-    """
+def _collect_saved(fn: Callable, args, kwargs, exclude, *, label_ops: bool) -> list[SavedTensor]:
+    """The one implementation behind :func:`saved_tensors` and :func:`saved_bytes`."""
     if not callable(fn):
         raise TypeError(f"fn must be callable, got {type(fn).__name__}")
     if isinstance(exclude, torch.Tensor):
@@ -134,20 +125,40 @@ def saved_tensors(fn: Callable, *args, exclude: Iterable = (), **kwargs) -> list
             found[key] = (record, t.untyped_storage())  # the storage stays alive: no reuse
         return t
 
-    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t), label:
-        fn(*args, **kwargs)
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        if label_ops:
+            with label:
+                fn(*args, **kwargs)
+        else:
+            fn(*args, **kwargs)
     return [record for record, _ in found.values()]
+
+
+def saved_tensors(fn: Callable, *args, exclude: Iterable = (), **kwargs) -> list[SavedTensor]:
+    """The storages torch autograd saves for backward while ``fn(*args, **kwargs)`` runs, in the
+    order they are first saved, one :class:`SavedTensor` each.
+
+    Seen with ``torch.autograd.graph.saved_tensors_hooks``. A storage counts once however many
+    operations save it or views of it (``x`` used by two matmuls; q, k, v sliced from one tensor);
+    every saved storage is kept alive until ``fn`` returns, so a freed one's address cannot be reused
+    and merged with another. Storages of the tensors in ``exclude`` (e.g. ``model.parameters()``:
+    weights are not activations) are left out. Something must require grad, otherwise nothing is
+    saved. The op labels come from a ``TorchFunctionMode`` (the call runs a little slower).
+    """
+    return _collect_saved(fn, args, kwargs, exclude, label_ops=True)
 
 
 def saved_bytes(fn: Callable, *args, exclude: Iterable = (), **kwargs) -> int:
     """Bytes of the tensors torch autograd saves for backward while ``fn(*args, **kwargs)`` runs.
 
-    The sum over :func:`saved_tensors`: each storage counts once, however many operations save it
-    (``x`` used by two matmuls is stored once); saved inputs and weights count too, unless passed in
-    ``exclude`` (``exclude=model.parameters()`` counts the activations only). Something must require
-    grad, otherwise nothing is saved and the result is 0.
+    The sum over what :func:`saved_tensors` lists (without its op labels, so a little faster): each
+    storage counts once, however many operations save it (``x`` used by two matmuls is stored once);
+    saved inputs and weights count too, unless passed in ``exclude`` (``exclude=model.parameters()``
+    counts the activations only). Something must require grad, otherwise nothing is saved and the
+    result is 0.
     """
-    return sum(record.nbytes for record in saved_tensors(fn, *args, exclude=exclude, **kwargs))
+    records = _collect_saved(fn, args, kwargs, exclude, label_ops=False)
+    return sum(record.nbytes for record in records)
 
 
 def _counted(fn: Callable, args, kwargs) -> FlopCounterMode:

@@ -72,9 +72,8 @@ def plot_saved_vs_depth(
     ax=None,
     title: str | None = None,
 ):
-    """Saved bytes (label → one value per depth) against depth L on log-log axes, each line's fitted
-    slope in the legend (1: ∝ L, 0.5: ∝ √L, 0: constant). Values are drawn in KiB… as bytes.
-    Returns the Axes."""
+    """Saved bytes (label → one value per depth, > 0) against depth L on log-log axes, each line's
+    fitted slope in the legend (1: ∝ L, 0.5: ∝ √L, 0: constant). Returns the Axes."""
     depths = np.asarray(depths, dtype=float)
     if depths.ndim != 1 or depths.size < 2 or np.any(depths < 1):
         raise ValueError(f"depths must be at least 2 values >= 1, got {depths.tolist()}")
