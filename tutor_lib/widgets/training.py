@@ -17,8 +17,6 @@ import ipywidgets as widgets
 
 from tutor_lib.costs import (
     GIB,
-    GPT2_SMALL,
-    GPT3_175B,
     GPU_80GB_BYTES,
     MISTRAL_7B_LIKE,
     OPTIMIZERS,
@@ -29,21 +27,24 @@ from tutor_lib.costs import (
     training_budget,
 )
 from tutor_lib.plots.training import plot_training_budget
-from tutor_lib.widgets._base import image_widget, new_figure, note_html, png_bytes, slider_style
+from tutor_lib.widgets._base import (
+    image_widget,
+    length_label,
+    length_options,
+    new_figure,
+    note_html,
+    png_bytes,
+    slider_style,
+)
+from tutor_lib.widgets.memory import PRESETS
 
 __all__ = ["TrainingMemoryExplorer", "training_memory_explorer", "PRESETS"]
 
-PRESETS = {s.name: s for s in (GPT3_175B, MISTRAL_7B_LIKE, GPT2_SMALL)}
-_LENGTHS = tuple(2**k for k in range(9, 18))  # 512 … 131072
 _RECOMPUTE_LABELS = {
     "none": "none (save everything)",
     "selective": "selective (attention core)",
     "full": "full (layer inputs only)",
 }
-
-
-def _k(n: int) -> str:
-    return f"{n // 1024}k" if n >= 1024 and n % 1024 == 0 else str(n)
 
 
 class TrainingMemoryExplorer(widgets.VBox):
@@ -69,7 +70,7 @@ class TrainingMemoryExplorer(widgets.VBox):
             style=style,
         )
         self.length_slider = widgets.SelectionSlider(
-            options=[(_k(n), n) for n in _LENGTHS],
+            options=length_options(),
             value=seq_len,
             description="length s",
             style=style,
@@ -135,7 +136,7 @@ class TrainingMemoryExplorer(widgets.VBox):
 
     def _draw(self, s: int, b: int) -> None:
         fig = new_figure(6.4, 2.3)
-        label = f"L={self.shape.n_layers}, s={_k(s)}, b={b}"
+        label = f"L={self.shape.n_layers}, s={length_label(s)}, b={b}"
         plot_training_budget(
             {label: self.parts},
             ax=fig.add_subplot(),
