@@ -106,8 +106,9 @@ print({part: f"{value / GIB:,.0f} GiB" for part, value in training_state_bytes(G
 #
 # $$\text{activations per layer} = s\,b\,h\left(34 + 5\,\frac{a\,s}{h}\right) \text{ bytes.}$$
 #
-# The 34·s·b·h are tensors of width h (or 4h in the MLP): the inputs of both LayerNorms and of every
-# linear layer, Q, K and V, the GELU's input, and two 1-byte dropout masks. The 5·a·s²·b are the
+# The 34·s·b·h are tensors of width h (or 4h in the MLP), 2 bytes per value: the inputs of both
+# LayerNorms and of the four linear layers (the last one's input is 4h wide), Q, K and V, the GELU's
+# 4h-wide input, plus two 1-byte dropout masks (2 + 2 + 2 + 2 + 2 + 8 + 6 + 8 + 1 + 1 = 34). The 5·a·s²·b are the
 # attention core, per head an s × s matrix three times: the softmax output (2 bytes), its dropout
 # mask (1) and the dropout output (2). Two remedies from the same paper: **selective recomputation**
 # recomputes the attention core in backward (leaving 34·s·b·h), **full recomputation** keeps only
@@ -191,8 +192,7 @@ print(f"total {measured:,} bytes; Korthikanti: s·b·h·(34 + 5as/h) = {34 * sbh
 # (2·s·b·h each); softmax keeps its output P (2·a·s²·b); dropout keeps its mask; the matmul with V
 # keeps the dropped-out P; the output projection keeps its input; then the same for the MLP (GELU
 # keeps its 4h-wide input, the second linear layer its 4h-wide input, the GELU's output). The total
-# differs from the
-# formula by two documented amounts:
+# differs from the formula by two documented amounts:
 #
 # - **dropout masks**: on CPU, PyTorch keeps the mask in the activation's dtype (2 bytes in bf16);
 #   Korthikanti assume a 1-byte mask, as GPU kernels keep. `activation_bytes(..., mask_bytes=2)`
