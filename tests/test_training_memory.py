@@ -304,3 +304,23 @@ def test_block_inverse_and_shape_checks():
         block(x1, x2[:, :2])
     with pytest.raises(ValueError, match="x"):
         block(x1[..., :4], x2[..., :4])
+
+
+class _Constant(nn.Module):
+    """A sublayer that ignores its input (its gradient with respect to it is None, not zeros)."""
+
+    def __init__(self):
+        super().__init__()
+        self.bias = nn.Parameter(torch.ones(8, dtype=F64))
+
+    def forward(self, x):
+        return self.bias.expand_as(x)
+
+
+def test_a_sublayer_that_ignores_its_input():
+    block = ReversibleBlock(_Constant(), MLPSublayer(8).double())
+    x1 = torch.randn(1, 3, 8, dtype=F64, requires_grad=True)
+    x2 = torch.randn(1, 3, 8, dtype=F64, requires_grad=True)
+    g_plain, _ = _grads(CheckpointedStack([block]), x1, x2)
+    g_rev, _ = _grads(ReversibleStack([block]), x1, x2)
+    assert max((a - c).abs().max().item() for a, c in zip(g_plain, g_rev, strict=True)) <= 1e-12

@@ -115,8 +115,10 @@ def _leaf(t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def _grads(out, inputs, params, grad_out):
-    """d(out)/d(inputs, params) · grad_out; None for parameters out does not use."""
-    return torch.autograd.grad(out, (inputs, *params), grad_out, allow_unused=True)
+    """d(out)/d(inputs, params) · grad_out: the input's (zeros if ``out`` ignores it), then the
+    parameters' (None for those ``out`` does not use)."""
+    d_in, *d_params = torch.autograd.grad(out, (inputs, *params), grad_out, allow_unused=True)
+    return (torch.zeros_like(inputs) if d_in is None else d_in), *d_params
 
 
 class _ReversibleFunction(torch.autograd.Function):
