@@ -79,7 +79,6 @@ PENDING: set[str] = {
     "tutor_lib.measure.flop_counts_by_op",
     "tutor_lib.measure.loglog_slope",
     "tutor_lib.measure.peak_bytes",
-    "tutor_lib.measure.saved_bytes",
     "tutor_lib.measure.sweep",
     "tutor_lib.measure.time_call",
     "tutor_lib.sparse.block_sparse_attention",

@@ -1,13 +1,15 @@
 """Closed-form costs of a Transformer (plain Python, no arrays): parameters, FLOPs and bytes.
 
 One import for all of it: ``from tutor_lib.costs import param_count, attention_flops, GIB``. The
-formulas live in three small modules, by what they count:
+formulas live in small modules, by what they count:
 
 * :mod:`tutor_lib.costs.model`: :class:`ModelShape`, presets (GPT-3 175B, Mistral-7B-like, GPT-2
   small) and parameter counts;
 * :mod:`tutor_lib.costs.flops`: FLOPs (one multiply-add = 2 FLOPs, as FlopCounterMode counts);
 * :mod:`tutor_lib.costs.memory`: bytes of weights, KV cache and scores, and the byte models the
   memory explorers draw;
+* :mod:`tutor_lib.costs.training`: what a training step keeps (weights, gradients, optimizer states,
+  activations per Korthikanti et al. 2022);
 * :mod:`tutor_lib.costs.units`: ``KIB``, ``MIB``, ``GIB`` (defined once for the whole library).
 
 Every count is an exact Python int. Notation: n tokens, d = d_model, m = d_ff, h = n_heads,
@@ -47,6 +49,16 @@ from tutor_lib.costs.model import (
     param_breakdown,
     param_count,
 )
+from tutor_lib.costs.training import (
+    OPTIMIZERS,
+    RECOMPUTE,
+    STATE_BYTES_PER_PARAM,
+    TRAINING_PARTS,
+    activation_bytes,
+    max_batch_size,
+    training_budget,
+    training_state_bytes,
+)
 from tutor_lib.costs.units import GIB, GPU_80GB_BYTES, KIB, MIB, whole_bytes
 
 __all__ = [
@@ -61,6 +73,11 @@ __all__ = [
     "MIB",
     "MISTRAL_7B_LIKE",
     "ModelShape",
+    "OPTIMIZERS",
+    "RECOMPUTE",
+    "STATE_BYTES_PER_PARAM",
+    "TRAINING_PARTS",
+    "activation_bytes",
     "as_model_shape",
     "attention_flops",
     "attention_params",
@@ -71,6 +88,7 @@ __all__ = [
     "flops_per_token",
     "kv_cache_bytes",
     "layer_flops",
+    "max_batch_size",
     "max_cached_tokens",
     "memory_breakdown",
     "moe_ffn_flops",
@@ -79,7 +97,9 @@ __all__ = [
     "param_breakdown",
     "param_count",
     "score_matrix_bytes",
+    "training_budget",
     "training_flops",
+    "training_state_bytes",
     "weight_bytes",
     "whole_bytes",
 ]

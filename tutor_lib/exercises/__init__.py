@@ -12,10 +12,12 @@ from tutor_lib.exercises.attention import (
     check_softmax,
 )
 from tutor_lib.exercises.costs import (
+    check_activation_bytes,
     check_attention_params,
     check_causal_crossover,
     check_crossover_length,
     check_kv_cache_bytes,
+    check_max_batch_size,
     check_max_cached_tokens,
     check_score_matrix_bytes,
 )
@@ -27,8 +29,10 @@ from tutor_lib.exercises.quant import (
     check_llm_int8_matmul,
     check_quantize,
 )
+from tutor_lib.exercises.training_memory import check_reversible_inverse
 
 __all__ = [
+    "check_activation_bytes",
     "check_attention",
     "check_attention_params",
     "check_causal_crossover",
@@ -41,9 +45,11 @@ __all__ = [
     "check_kv_cache_bytes",
     "check_llm_int8_matmul",
     "check_loglog_slope",
+    "check_max_batch_size",
     "check_max_cached_tokens",
     "check_quantize",
     "check_receptive_field",
+    "check_reversible_inverse",
     "check_score_matrix_bytes",
     "check_softmax",
     "check_tile_sparsity",

@@ -13,6 +13,7 @@ from tutor_lib.plots.costs import (
 )
 from tutor_lib.plots.masks import plot_tiles
 from tutor_lib.plots.quant import plot_error_curves, plot_grid, plot_scheme_errors
+from tutor_lib.plots.training import plot_saved_vs_depth, plot_training_budget
 
 __all__ = [
     "memory_axis_limits",
@@ -22,7 +23,9 @@ __all__ = [
     "plot_grid",
     "plot_mask",
     "plot_memory_bars",
+    "plot_saved_vs_depth",
     "plot_scaling",
     "plot_scheme_errors",
     "plot_tiles",
+    "plot_training_budget",
 ]

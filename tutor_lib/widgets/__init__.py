@@ -7,6 +7,7 @@ from tutor_lib.widgets.masks import mask_explorer
 from tutor_lib.widgets.memory import attention_memory_explorer, memory_explorer
 from tutor_lib.widgets.progress import progress
 from tutor_lib.widgets.quant import quantization_explorer
+from tutor_lib.widgets.training import training_memory_explorer
 
 __all__ = [
     "attention_explorer",
@@ -16,4 +17,5 @@ __all__ = [
     "memory_explorer",
     "progress",
     "quantization_explorer",
+    "training_memory_explorer",
 ]

@@ -14,6 +14,18 @@ import ipywidgets as widgets
 from matplotlib.figure import Figure
 
 IMAGE_LAYOUT = {"width": "auto", "max_width": "720px"}
+# Sequence lengths the memory explorers offer: 512 … 131072.
+LENGTHS = tuple(2**k for k in range(9, 18))
+
+
+def length_label(n: int) -> str:
+    """``"32k"`` for 32768, ``"512"`` for 512: a slider label for a sequence length."""
+    return f"{n // 1024}k" if n >= 1024 and n % 1024 == 0 else str(n)
+
+
+def length_options(lengths=LENGTHS) -> list[tuple[str, int]]:
+    """(label, length) pairs for a ``SelectionSlider``."""
+    return [(length_label(n), n) for n in lengths]
 
 
 def new_figure(width: float, height: float) -> Figure:

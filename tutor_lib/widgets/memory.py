@@ -28,7 +28,14 @@ from tutor_lib.costs import (
     param_count,
 )
 from tutor_lib.plots.costs import plot_memory_bars
-from tutor_lib.widgets._base import image_widget, new_figure, note_html, png_bytes, slider_style
+from tutor_lib.widgets._base import (
+    image_widget,
+    length_options,
+    new_figure,
+    note_html,
+    png_bytes,
+    slider_style,
+)
 
 __all__ = [
     "MemoryExplorer",
@@ -43,11 +50,6 @@ __all__ = [
 
 PRESETS = {s.name: s for s in (GPT3_175B, MISTRAL_7B_LIKE, GPT2_SMALL)}
 BYTES_PER_VALUE = (("fp32", 4), ("fp16", 2), ("int8", 1), ("int4", 0.5))
-_CONTEXTS = tuple(2**k for k in range(9, 18))  # 512 … 131072
-
-
-def _k(n: int) -> str:
-    return f"{n // 1024}k" if n >= 1024 and n % 1024 == 0 else str(n)
 
 
 def memory_formulas(
@@ -118,7 +120,7 @@ class MemoryExplorer(widgets.VBox):
             options=list(PRESETS), value=preset, description="model", style=style
         )
         self.context_slider = widgets.SelectionSlider(
-            options=[(_k(c), c) for c in _CONTEXTS],
+            options=length_options(),
             value=context,
             description="context n",
             style=style,
@@ -218,7 +220,7 @@ class AttentionMemoryExplorer(widgets.VBox):
     ):
         style = slider_style()
         self.n_slider = widgets.SelectionSlider(
-            options=[(_k(c), c) for c in _CONTEXTS], value=n, description="length n", style=style
+            options=length_options(), value=n, description="length n", style=style
         )
         self.heads_slider = widgets.SelectionSlider(
             options=(1, 2, 4, 8, 16, 32, 64), value=n_heads, description="heads h", style=style
