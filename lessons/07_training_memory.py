@@ -107,7 +107,8 @@ print({part: f"{value / GIB:,.0f} GiB" for part, value in training_state_bytes(G
 #
 # The 34·s·b·h are tensors of width h (or 4h in the MLP), 2 bytes per value: the inputs of both
 # LayerNorms and of the four linear layers (the last one's input is 4h wide), Q, K and V, the GELU's
-# 4h-wide input, plus two 1-byte dropout masks (2 + 2 + 2 + 2 + 2 + 8 + 6 + 8 + 1 + 1 = 34). The 5·a·s²·b are the
+# 4h-wide input, plus two 1-byte dropout masks (2 + 2 + 2 + 2 + 2 + 8 + 6 + 8 + 1 + 1 = 34). The 5·a·s²·b are
+# the
 # attention core, per head an s × s matrix three times: the softmax output (2 bytes), its dropout
 # mask (1) and the dropout output (2). Two remedies from the same paper: **selective recomputation**
 # recomputes the attention core in backward (leaving 34·s·b·h), **full recomputation** keeps only
@@ -123,9 +124,8 @@ for shape, s in ((GPT3_175B, 2048), (MISTRAL_7B_LIKE, 4096)):
 h, a, s = GPT3_175B.d_model, GPT3_175B.n_heads, 2048
 print(f"GPT-3 at s = 2048: 34 + 5·a·s/h = 34 + {5 * a * s / h:.0f}: the s² term is the larger one")
 flops = layer_flops(s, h, GPT3_175B.d_ff)  # one layer's forward: projections, scores, FFN
-print(
-    f"the attention core's matmuls (QKᵀ and PV) are {flops['scores'] / flops['total']:.1%} of a layer's forward FLOPs"
-)
+share = flops["scores"] / flops["total"]
+print(f"the attention core's matmuls (QKᵀ and PV) are {share:.1%} of a layer's forward FLOPs")
 
 # %% [markdown]
 # One GPT-3 sequence of 2048 tokens saves 256 GiB of activations, more than three 80 GB devices; most
@@ -202,9 +202,8 @@ cpu_model = activation_bytes(shape_one_layer, s, b, mask_bytes=2)
 print(
     f"measured == activation_bytes(mask_bytes=2) + LayerNorm statistics: {measured == cpu_model + ln_stats}"
 )
-print(
-    f"masks at 1 byte (GPU) would save {measured - activation_bytes(shape_one_layer, s, b) - ln_stats:,} bytes"
-)
+gpu_saving = measured - activation_bytes(shape_one_layer, s, b) - ln_stats
+print(f"masks at 1 byte (GPU) would save {gpu_saving:,} bytes")
 block.eval()  # no dropout: the masks and the separate dropped-out P disappear
 no_dropout = saved_tensor_bytes(block, x, exclude=block.parameters())
 print(
@@ -470,7 +469,8 @@ print(f"gain 4, float32, depth 64: error > 1e-4: {errors[(4.0, 'float32')][-1] >
 # %% [markdown]
 # In float64 the reconstruction is exact to ~1e-14 at every depth here; in float32 it is ~1e-7 per
 # block and grows with depth; with sublayers that amplify (gain 4) float32 reaches a few 10⁻² at
-# depth 64 and even float64 loses five more digits. Those errors go straight into the gradients. Reversible stacks therefore want well-behaved
+# depth 64 and even float64 loses five more digits. Those errors go straight into the gradients. Reversible
+# stacks therefore want well-behaved
 # (normalised, bounded) residual functions, like the LayerNorm-first sublayers here; a stack that
 # still drifts can combine both ideas, storing an input every few blocks and reconstructing only
 # within a segment.
