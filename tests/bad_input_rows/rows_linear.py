@@ -2,8 +2,8 @@
 
 import numpy as np
 import torch
-from bad_input_rows import error, result
 
+from bad_input_rows import error, result
 from tutor_lib.limits import TooLargeError
 from tutor_lib.linear import (
     apply_feature_map,

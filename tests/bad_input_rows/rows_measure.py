@@ -1,7 +1,6 @@
 """Bad inputs for tutor_lib.measure."""
 
 from bad_input_rows import error
-
 from tutor_lib.measure import matmul_rate, matvec_bandwidth
 
 ROWS = [

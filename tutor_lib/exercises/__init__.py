@@ -13,10 +13,16 @@ from tutor_lib.exercises.costs import (
     check_score_matrix_bytes,
 )
 from tutor_lib.exercises.ffn import check_chunked_ffn
+from tutor_lib.exercises.linear import (
+    check_associativity_crossover,
+    check_linear_attention,
+    check_linear_attention_step,
+)
 from tutor_lib.exercises.masks import check_dilated_mask, check_receptive_field, check_tile_sparsity
 from tutor_lib.exercises.measure import check_loglog_slope
 
 __all__ = [
+    "check_associativity_crossover",
     "check_attention",
     "check_attention_params",
     "check_causal_mask",
@@ -24,6 +30,8 @@ __all__ = [
     "check_crossover_length",
     "check_dilated_mask",
     "check_kv_cache_bytes",
+    "check_linear_attention",
+    "check_linear_attention_step",
     "check_loglog_slope",
     "check_receptive_field",
     "check_score_matrix_bytes",
