@@ -6,13 +6,17 @@ an Axes of a standalone ``matplotlib.figure.Figure`` instead and never touch pyp
 
 from tutor_lib.plots.attention import plot_attention, plot_mask
 from tutor_lib.plots.costs import plot_flop_shares, plot_memory_bars, plot_scaling
+from tutor_lib.plots.linear import plot_decode_memory, plot_feature_error, plot_weights
 from tutor_lib.plots.masks import plot_tiles
 
 __all__ = [
     "plot_attention",
+    "plot_decode_memory",
+    "plot_feature_error",
     "plot_flop_shares",
     "plot_mask",
     "plot_memory_bars",
     "plot_scaling",
     "plot_tiles",
+    "plot_weights",
 ]
