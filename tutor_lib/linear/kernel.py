@@ -165,11 +165,13 @@ def _linear_core(phi_q, phi_k, v, causal, chunk) -> torch.Tensor:
     if offset > 0:  # keys 0 … offset − 1 are seen by every query: one state for all of them
         state = pk[:, :offset].transpose(1, 2) @ v1[:, :offset]  # (b, d', d_v + 1)
         pk, v1 = pk[:, offset:], v1[:, offset:]
-    out = pq.new_zeros(pq.shape[0], n_q, d_v + 1)
     start = max(0, -offset)  # queries 0 … −offset − 1 see no key: output 0
-    if start < n_q:
+    if start == 0:
+        out = _causal_chunked(pq, pk, v1, chunk, state)  # (b, n_q, d_v + 1)
+    else:
+        out = pq.new_zeros(pq.shape[0], n_q, d_v + 1)
         out[:, start:] = _causal_chunked(pq[:, start:], pk, v1, chunk, state)
-    return _normalise(out).view(*lead, n_q, d_v)
+    return _normalise(out).reshape(*lead, n_q, d_v)
 
 
 def linear_attention(
