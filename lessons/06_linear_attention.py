@@ -349,7 +349,7 @@ passed = check_linear_attention_step(my_step)
 # S_{<c} = \sum_{c' < c} \varphi(K_{c'})^\top V_{c'}.$$
 #
 # Every term is a batched matrix product over all chunks at once, and S₍<c₎ is a prefix sum over n/C
-# chunk states instead of n token states. `linear_attention(causal=True)` does this with C = 128 (the
+# chunk states instead of n token states. `linear_attention(causal=True)` does this with C = 64 (the
 # normalizer rides along as the ones column of V). The core lines, on a toy example:
 
 # %%
@@ -377,7 +377,7 @@ print(
 q, k, v = randn(2, 300, 16, seed=13), randn(2, 300, 16, seed=14), randn(2, 300, 8, seed=15)
 reference = quadratic_linear_attention(q, k, v, causal=True)
 for name, out in {
-    "chunked, C = 128": linear_attention(q, k, v, causal=True),
+    "chunked, C = 64": linear_attention(q, k, v, causal=True),
     "chunked, C = 7": linear_attention(q, k, v, causal=True, chunk=7),
     "recurrent (loop)": linear_attention_recurrent(q, k, v),
 }.items():
@@ -619,7 +619,9 @@ for k_proj in (16, 64):
     pool = torch.kron(torch.eye(k_proj), torch.ones(1, n // k_proj)).double() / (n // k_proj)
     out = linformer_attention(q, k, v, pool, pool)  # E = F = averages of n/k consecutive tokens
     err = float((out - exact).norm() / exact.norm())
-    print(f"k = {k_proj:3d} (average pooling): score matrix {n} x {k_proj}, relative error {err:.2f}")
+    print(
+        f"k = {k_proj:3d} (average pooling): score matrix {n} x {k_proj}, relative error {err:.2f}"
+    )
 
 # %% [markdown]
 # Average pooling stands in for learned projections here, on random data that has no low-rank
