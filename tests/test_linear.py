@@ -17,6 +17,7 @@ from oracles import assert_close_f64, dense_reference
 
 from tutor_lib.linear import (
     DEFAULT_CHUNK,
+    PIECE_CHUNKS,
     associativity_crossover,
     associativity_flops,
     elu_feature_map,
@@ -113,6 +114,16 @@ def test_chunk_limits_one_chunk_and_one_token_per_chunk():
     assert_close_f64(per_token.numpy(), linear_attention_recurrent(q, k, v).numpy())
     assert_close_f64(huge.numpy(), one_chunk.numpy())
     assert DEFAULT_CHUNK >= 1
+
+
+def test_long_causal_input_processed_in_pieces_equals_the_oracle():
+    """n = 2500 > PIECE_CHUNKS · DEFAULT_CHUNK: the state is carried across pieces."""
+    q, k, v = _qkv((2,), 2500, 2500, 8, 4, seed=19)
+    assert 2500 > PIECE_CHUNKS * DEFAULT_CHUNK
+    expected = kernel_oracle(q, k, v, causal=True)
+    assert_close_f64(linear_attention(q, k, v, causal=True).numpy(), expected)
+    q2 = q[:, -700:]  # bottom-right: 700 queries after a 1800-key prefix, also in pieces
+    assert_close_f64(linear_attention(q2, k, v, causal=True, chunk=16).numpy(), expected[:, -700:])
 
 
 def test_causal_differs_from_non_causal_and_last_row_agrees():

@@ -17,6 +17,7 @@ from tutor_lib.linear.cost_model import (
 )
 from tutor_lib.linear.kernel import (
     DEFAULT_CHUNK,
+    PIECE_CHUNKS,
     apply_feature_map,
     elu_feature_map,
     linear_attention,
@@ -35,6 +36,7 @@ from tutor_lib.linear.performer import (
 
 __all__ = [
     "DEFAULT_CHUNK",
+    "PIECE_CHUNKS",
     "apply_feature_map",
     "associativity_crossover",
     "associativity_flops",
