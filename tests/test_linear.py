@@ -179,16 +179,16 @@ def test_elu_feature_map_is_elu_plus_one_and_positive():
 
 
 def test_gradients_equal_the_quadratic_form():
-    q, k, v = _qkv((2,), 23, 23, 4, 3, seed=8, grad=True)
-    grad_out = torch.randn(
-        2, 23, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(1)
+    q, k, v = _qkv((2,), 40, 40, 4, 3, seed=8, grad=True)
+    grad_out = randn_like_out = torch.randn(
+        2, 40, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(1)
     )
-    for causal in (False, True):
+    for causal, chunk in ((False, None), (True, 5), (True, 1)):  # chunk 1: 40 > 32 chunks, pieces
         fast = torch.autograd.grad(
-            linear_attention(q, k, v, causal=causal, chunk=5), (q, k, v), grad_out
+            linear_attention(q, k, v, causal=causal, chunk=chunk), (q, k, v), grad_out
         )
         slow = torch.autograd.grad(
-            quadratic_linear_attention(q, k, v, causal=causal), (q, k, v), grad_out
+            quadratic_linear_attention(q, k, v, causal=causal), (q, k, v), randn_like_out
         )
         for a, b in zip(fast, slow, strict=True):
             assert_close_f64(a.numpy(), b.numpy())

@@ -213,6 +213,8 @@ def linear_attention(
     No scale: φ sees q and k as they are (Katharopoulos et al.).
     """
     q, k, v = as_qkv_tensors(q, k, v)
+    if check_bool(causal, "causal") and q.shape[-2] == k.shape[-2] > PIECE_CHUNKS * (chunk or 1):
+        return _causal_in_pieces(q, k, v, feature_map, chunk)
     phi_q = apply_feature_map(feature_map, q, "q")
     phi_k = apply_feature_map(feature_map, k, "k")
     if phi_q.shape[-1] != phi_k.shape[-1]:
@@ -221,6 +223,28 @@ def linear_attention(
             f"{phi_q.shape[-1]} and {phi_k.shape[-1]}"
         )
     return _linear_core(phi_q, phi_k, v, causal, chunk)
+
+
+def _causal_in_pieces(q, k, v, feature_map, chunk) -> torch.Tensor:
+    """Causal self-attention (n_q = n_k = n) piece by piece: features, chunks and normalization of
+    ``PIECE_CHUNKS · chunk`` tokens at a time, the state carried across. Every temporary is the
+    size of one piece, so it stays in the CPU caches (and is reused by the allocator) whatever n
+    is: the time per token does not grow with n. Same result as the whole-sequence path."""
+    chunk = DEFAULT_CHUNK if chunk is None else check_int(chunk, "chunk", minimum=1)
+    *lead, n, d_k = q.shape
+    step = PIECE_CHUNKS * chunk
+    qb, kb = q.reshape(-1, n, d_k), k.reshape(-1, n, d_k)  # (b, n, d_k)
+    vb = v.reshape(-1, n, v.shape[-1])  # (b, n, d_v)
+    state, outputs = None, []
+    for start in range(0, n, step):
+        piece = slice(start, start + step)
+        phi_q = apply_feature_map(feature_map, qb[:, piece], "q")  # (b, piece, d')
+        phi_k = apply_feature_map(feature_map, kb[:, piece], "k")
+        if phi_q.shape[-1] != phi_k.shape[-1]:
+            raise ValueError("feature_map must give q and k the same number of features")
+        out, state = _chunks(phi_q, phi_k, _with_ones(vb[:, piece]), chunk, state)
+        outputs.append(_normalise(out))  # (b, piece, d_v)
+    return torch.cat(outputs, dim=1).view(*lead, n, v.shape[-1])
 
 
 def _check_step_shapes(s, z, q, k, v) -> None:
