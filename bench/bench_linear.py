@@ -6,11 +6,16 @@ linear form does O(n·(C + d)·d) (quadratic inside chunks of C tokens, a runnin
 across them), nearly all of it in batched matmuls, so it is also reported as a fraction of this
 machine's matmul rate (``measure.matmul_rate``, same thread count). fp32, 4 heads, d = 64, batch 1,
 inference (no autograd); the fastest of several runs (the least disturbed one on a shared CPU).
+
+Both kernels run on **one thread** unless ``--threads N`` is given: on a 2-core machine shared with
+other jobs, a multi-threaded kernel made of many small operations (the chunked form) loses far more
+to thread hand-offs than one big fused kernel (SDPA), so one thread each is the fair comparison.
 """
 
 from __future__ import annotations
 
 import math
+import sys
 
 import torch
 import torch.nn.functional as F
@@ -45,6 +50,20 @@ def _time_sdpa(n, q, k, v, sdpa: dict, quick: bool) -> None:
 
 @register("linear", "causal linear attention (chunked) vs causal SDPA, d = 64 (lesson 06)")
 def linear(quick: bool) -> Table:
+    threads = torch.get_num_threads()
+    if not _threads_given():
+        torch.set_num_threads(1)
+    try:
+        return _run(quick)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _threads_given() -> bool:
+    return any(arg.startswith("--threads") for arg in sys.argv)  # run.py --threads N
+
+
+def _run(quick: bool) -> Table:
     sizes = QUICK_SIZES if quick else SIZES
     rate = matmul_rate()
     fast, sdpa, flops = {}, {}, {}
