@@ -77,13 +77,27 @@ def check_bool(value, name: str) -> bool:
     raise TypeError(f"{name} must be True or False, got {value!r} ({type(value).__name__})")
 
 
+def torch_isfinite_sum(x) -> bool:
+    """True if the sum of the torch tensor ``x`` is finite (then no entry is NaN or ±inf)."""
+    total = x.sum()
+    return bool(total.isfinite()) if total.is_floating_point() else True
+
+
 def check_finite(x, name: str) -> None:
     """ValueError naming ``name`` if the array or tensor ``x`` holds NaN or ±inf.
 
     Attention inputs must be finite: a NaN in a key a query cannot even see would still turn the
     query's output into NaN (0 · NaN = NaN in the weighted sum), and +inf logits have no softmax.
     """
-    finite = x.isfinite() if _is_torch_tensor(x) else np.isfinite(x)
+    if _is_torch_tensor(x):
+        # fast path: a NaN or ±inf entry makes the sum NaN or ±inf, so a finite sum proves every
+        # entry finite in one reduction (torch's isfinite() builds several temporaries); a
+        # non-finite sum (possibly an overflow of finite values) falls through to the exact test
+        if x.numel() == 0 or bool(torch_isfinite_sum(x)):
+            return
+        finite = x.isfinite()
+    else:
+        finite = np.isfinite(x)
     if not bool(finite.all()):
         bad = "NaN" if bool((x != x).any()) else "inf"
         raise ValueError(f"{name} must be finite, but it contains {bad}")

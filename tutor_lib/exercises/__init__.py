@@ -22,6 +22,11 @@ from tutor_lib.exercises.costs import (
     check_score_matrix_bytes,
 )
 from tutor_lib.exercises.ffn import check_chunked_ffn
+from tutor_lib.exercises.linear import (
+    check_associativity_crossover,
+    check_linear_attention,
+    check_linear_attention_step,
+)
 from tutor_lib.exercises.masks import check_dilated_mask, check_receptive_field, check_tile_sparsity
 from tutor_lib.exercises.measure import check_loglog_slope
 from tutor_lib.exercises.quant import (
@@ -33,6 +38,7 @@ from tutor_lib.exercises.training_memory import check_reversible_inverse
 
 __all__ = [
     "check_activation_bytes",
+    "check_associativity_crossover",
     "check_attention",
     "check_attention_params",
     "check_causal_crossover",
@@ -43,6 +49,8 @@ __all__ = [
     "check_dilated_mask",
     "check_gqa_attention",
     "check_kv_cache_bytes",
+    "check_linear_attention",
+    "check_linear_attention_step",
     "check_llm_int8_matmul",
     "check_loglog_slope",
     "check_max_batch_size",

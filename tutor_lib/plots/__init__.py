@@ -11,6 +11,7 @@ from tutor_lib.plots.costs import (
     plot_memory_bars,
     plot_scaling,
 )
+from tutor_lib.plots.linear import plot_decode_memory, plot_feature_error, plot_weights
 from tutor_lib.plots.masks import plot_tiles
 from tutor_lib.plots.quant import plot_error_curves, plot_grid, plot_scheme_errors
 from tutor_lib.plots.training import plot_saved_vs_depth, plot_training_budget
@@ -18,7 +19,9 @@ from tutor_lib.plots.training import plot_saved_vs_depth, plot_training_budget
 __all__ = [
     "memory_axis_limits",
     "plot_attention",
+    "plot_decode_memory",
     "plot_error_curves",
+    "plot_feature_error",
     "plot_flop_shares",
     "plot_grid",
     "plot_mask",
@@ -28,4 +31,5 @@ __all__ = [
     "plot_scheme_errors",
     "plot_tiles",
     "plot_training_budget",
+    "plot_weights",
 ]
