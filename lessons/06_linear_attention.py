@@ -200,7 +200,8 @@ for n in (16, 64, 256, 1024, 4096):
         count_flops(linear_attention, q, k, v),
     )
     agrees, cheaper = counted == (model["quadratic"], model["linear"]), counted[1] < counted[0]
-    row = f"n={n:5d}: left to right {counted[0] / 1e6:8.2f} MFLOPs, right to left {counted[1] / 1e6:6.2f} MFLOPs"
+    mflops = [c / 1e6 for c in counted]
+    row = f"n={n:5d}: left to right {mflops[0]:8.2f} MFLOPs, right to left {mflops[1]:6.2f} MFLOPs"
     print(f"{row} | model agrees: {agrees} | right-to-left cheaper: {cheaper}")
 
 # %% [markdown]
@@ -416,9 +417,8 @@ with torch.no_grad():
     causal = sweep(causal_times, [1024, 2048, 4096, 8192], progress=progress)
 for i, n in enumerate(causal["n"]):
     sdpa_s, lin_s = causal["SDPA causal (softmax)"][i], causal["linear_attention causal"][i]
-    print(
-        f"n={n:5d}: SDPA {sdpa_s * 1e3:7.1f} ms | linear {lin_s * 1e3:6.1f} ms | SDPA / linear {sdpa_s / lin_s:5.1f}x"
-    )
+    row = f"n={n:5d}: SDPA {sdpa_s * 1e3:7.1f} ms | linear {lin_s * 1e3:6.1f} ms"
+    print(f"{row} | SDPA / linear {sdpa_s / lin_s:5.1f}x")
 slopes = [
     loglog_slope(causal["n"], causal[key]) for key in ("SDPA causal (softmax)", "linear_attention causal")
 ]
