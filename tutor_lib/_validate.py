@@ -33,7 +33,9 @@ def as_float_array(x, name: str, *, min_ndim: int = 1, allow_empty: bool = False
         try:
             arr = np.asarray(x)
         except ValueError:
-            raise ValueError(f"{name} must be a rectangular array, got a ragged nested list") from None
+            raise ValueError(
+                f"{name} must be a rectangular array, got a ragged nested list"
+            ) from None
     else:
         raise TypeError(f"{name} must be a numpy array, got {type(x).__name__}")
     if arr.dtype == bool or not np.issubdtype(arr.dtype, np.number):

@@ -78,7 +78,7 @@ def _guard_hidden(tokens: int, m: int, d: int, itemsize: int, activation: str, w
     guard_bytes(
         (copies * tokens * m + tokens * d) * itemsize,
         what,
-        hint="chunked_ffn computes the hidden layer chunk_size tokens at a time",
+        hint="use chunked_ffn, which computes the hidden layer chunk_size tokens at a time",
     )
 
 
