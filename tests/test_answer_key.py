@@ -50,7 +50,8 @@ def test_reference_passes_wrong_answer_fails_stub_is_not_attempted(name, capsys)
 def test_check_lives_in_the_exercise_module_of_its_concept(name):
     """tutor_lib/<concept>.py's functions are exercised in tutor_lib/exercises/<concept>.py."""
     ans = answers_for(name)
-    concept = ans.reference.__module__.removeprefix("tutor_lib.")  # e.g. "ffn" for chunked_ffn
+    # e.g. "ffn" for chunked_ffn, "costs" for tutor_lib.costs.model.attention_params (a package)
+    concept = ans.reference.__module__.removeprefix("tutor_lib.").split(".")[0]
     assert ans.check.__module__ == f"tutor_lib.exercises.{concept}", (
         f"{name} checks {ans.reference.__module__}.{ans.reference.__name__}: move it and its "
         f"register_answers(...) to tutor_lib/exercises/{concept}.py"
