@@ -121,8 +121,8 @@ def compare_count(got, expected) -> str | None:
         return f"returned a {type(got).__name__}, expected a number (an int or a float)"
     if got != expected:
         try:
-            ratio = f" ({float(got) / float(expected):.3g}× the expected value)"
-        except (OverflowError, ZeroDivisionError):
+            ratio = f" ({float(got) / float(expected):.3g}× the expected value)" if got else ""
+        except (OverflowError, ZeroDivisionError):  # a huge int, or an expected 0
             ratio = ""
         return f"got {got:,}, expected {expected:,}{ratio}"
     return None
