@@ -119,6 +119,7 @@ def check_finite(x, name: str) -> None:
 
 def default_scale(scale, d_k: int) -> float:
     """The softmax scale: ``1/sqrt(d_k)`` when ``scale`` is None, else ``scale`` (a finite float > 0)."""
+    d_k = check_int(d_k, "d_k", minimum=1)
     return d_k**-0.5 if scale is None else check_positive_float(scale, "scale")
 
 

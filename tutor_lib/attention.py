@@ -200,7 +200,8 @@ def multi_head_attention(x, w_q, w_k, w_v, w_o, num_heads: int, *, mask=None, ca
         check_finite(w, name)
     projected = {}
     for name in ("w_q", "w_k", "w_v"):
-        projected[name] = p = x @ weights[name]  # (..., n, d_model)
+        with np.errstate(over="ignore", invalid="ignore"):  # checked on the next line
+            projected[name] = p = x @ weights[name]  # (..., n, d_model)
         check_finite(p, f"x @ {name} (x or {name} is too large)")
     q, k, v = (split_heads(p, num_heads) for p in projected.values())  # (..., h, n, d_h)
     heads = attention(q, k, v, mask, causal=causal)  # (..., h, n, d_h)

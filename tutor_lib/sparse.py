@@ -49,6 +49,9 @@ def default_query_block(left: int, right: int, n: int) -> int:
     of the window (each query then scores B + left + right keys, ~1.125× the band), between 16 and
     256 and at most n. Smaller blocks waste less work; larger ones give bigger matmuls.
     """
+    left = check_int(left, "left", minimum=0)
+    right = check_int(right, "right", minimum=0)
+    n = check_int(n, "n", minimum=1)
     width = left + right + 1
     eighth = 1 << max(0, (width // 8).bit_length() - 1)  # largest power of two <= width / 8
     return max(1, min(n, 256, max(16, eighth)))

@@ -54,8 +54,9 @@ class Case:
 
 def _short(x) -> str:
     arr = np.asarray(x)
-    if arr.size <= 12:
-        return np.array2string(arr, precision=4, suppress_small=True, separator=", ")
+    if arr.size <= 12:  # one line: feedback is a single ✗ line
+        text = np.array2string(arr, precision=4, suppress_small=True, separator=", ")
+        return " ".join(text.split())
     return f"array of shape {arr.shape}, dtype {arr.dtype}"
 
 

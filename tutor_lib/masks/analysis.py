@@ -141,6 +141,7 @@ def mask_stats(mask, receptive, tile: int) -> dict[str, float]:
     ``tile_sparsity`` and ``flops_saved`` (:func:`tile_savings`) for ``tile × tile`` tiles.
     """
     m, reach = _matrix(mask), _matrix(receptive, "receptive")
+    tile = check_int(tile, "tile", minimum=1)
     if m.shape[0] != m.shape[1] or reach.shape != m.shape:
         raise ValueError(
             f"mask and receptive must be square and of one shape, got {m.shape} and {reach.shape}"
