@@ -82,6 +82,16 @@ def _guard_hidden(tokens: int, m: int, d: int, itemsize: int, activation: str, w
     )
 
 
+def _finite_output(y: np.ndarray, what: str) -> np.ndarray:
+    """``y`` if finite; else a ValueError: finite inputs so large that the matmuls overflowed."""
+    if y.size and not (np.isfinite(y.min()) and np.isfinite(y.max())):
+        raise ValueError(
+            f"{what}: x and the weights are so large that the result overflows {y.dtype}; "
+            "scale them down"
+        )
+    return y
+
+
 def _ffn(x, w1, b1, w2, b2, activation: str) -> np.ndarray:
     # h = x W1 + b1                                            (..., n, m)   the big temporary
     h = x @ w1
@@ -104,7 +114,8 @@ def ffn(x, w1, b1, w2, b2, activation: str = "relu") -> np.ndarray:
     x, w1, b1, w2, b2 = _check_ffn_weights(x, w1, b1, w2, b2, activation)
     tokens, (d, m) = x.size // x.shape[-1], w1.shape
     _guard_hidden(tokens, m, d, x.itemsize, activation, f"ffn with {tokens} tokens and m={m}")
-    return _ffn(x, w1, b1, w2, b2, activation)
+    with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported below, named
+        return _finite_output(_ffn(x, w1, b1, w2, b2, activation), "ffn")
 
 
 def chunked_ffn(x, w1, b1, w2, b2, *, chunk_size: int, activation: str = "relu") -> np.ndarray:
@@ -124,10 +135,11 @@ def chunked_ffn(x, w1, b1, w2, b2, *, chunk_size: int, activation: str = "relu")
     rows = x.size // (n * d) * min(chunk_size, n)  # tokens in one chunk, over the leading dims
     _guard_hidden(rows, m, d, x.itemsize, activation, f"chunked_ffn with chunk_size={chunk_size}")
     out = np.empty(x.shape, dtype=x.dtype)  # (..., n, d) the only full-size allocation
-    for start in range(0, n, chunk_size):
-        rows = slice(start, min(start + chunk_size, n))
-        out[..., rows, :] = _ffn(x[..., rows, :], w1, b1, w2, b2, activation)  # (..., chunk, d)
-    return out
+    with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported below, named
+        for start in range(0, n, chunk_size):
+            rows = slice(start, min(start + chunk_size, n))
+            out[..., rows, :] = _ffn(x[..., rows, :], w1, b1, w2, b2, activation)  # (..., chunk, d)
+    return _finite_output(out, "chunked_ffn")
 
 
 def swiglu(x, w_gate, w_up, w_down) -> np.ndarray:
@@ -157,7 +169,8 @@ def swiglu(x, w_gate, w_up, w_down) -> np.ndarray:
     guard_bytes(  # x W_gate, x W_up, SiLU's temporaries and g, each (tokens, m)
         4 * tokens * m * np.result_type(x, w_gate).itemsize, f"swiglu with {tokens} tokens, m={m}"
     )
-    # g = SiLU(x W_gate) ⊙ (x W_up)                             (..., n, m)
-    g = silu(x @ w_gate) * (x @ w_up)
-    # y = g W_down                                              (..., n, d)
-    return g @ w_down
+    with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported below, named
+        # g = SiLU(x W_gate) ⊙ (x W_up)                             (..., n, m)
+        g = silu(x @ w_gate) * (x @ w_up)
+        # y = g W_down                                              (..., n, d)
+        return _finite_output(g @ w_down, "swiglu")
