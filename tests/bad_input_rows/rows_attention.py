@@ -3,7 +3,7 @@
 import numpy as np
 import torch
 
-from bad_input_rows import error, result
+from bad_input_rows import error, result, with_value
 from tutor_lib.attention import (
     attention,
     causal_mask,
@@ -25,18 +25,12 @@ X = RNG.standard_normal((3, 4))
 TRIL = np.tril(np.ones((3, 5), dtype=bool))
 
 
-def _with(a, index, value):
-    b = a.copy()
-    b[index] = value
-    return b
-
-
 def _same_as(reference):
     return lambda got: np.allclose(got, reference, rtol=0, atol=1e-12)
 
 
-HUGE_MASKED_V = _with(V, 4, 1e300)  # key 4 is masked for every query of TRIL
-HUGE_MASKED_K = _with(K, 4, 1e200)  # its scores overflow, but it is masked
+HUGE_MASKED_V = with_value(V, 4, 1e300)  # key 4 is masked for every query of TRIL
+HUGE_MASKED_K = with_value(K, 4, 1e200)  # its scores overflow, but it is masked
 
 ROWS = [
     # softmax
@@ -62,7 +56,7 @@ ROWS = [
     # attention
     error(attention, NAN, K, V, name="q", why="NaN in q"),
     error(attention, Q, INF_ROW, V, name="k", why="inf in k"),
-    error(attention, Q, K, _with(V, 4, np.nan), TRIL, name="v", why="NaN in a masked v row"),
+    error(attention, Q, K, with_value(V, 4, np.nan), TRIL, name="v", why="NaN in a masked v row"),
     error(attention, Q, K, V, causal="False", raises=TypeError, name="causal", why='"False"'),
     error(attention, Q, K, V, causal=1, raises=TypeError, name="causal", why="causal=1"),
     error(
@@ -91,7 +85,7 @@ ROWS = [
     ),
     error(attention, Q, K, V, np.ones((2, 5), dtype=bool), name="mask", why="mask shape"),
     error(attention, Q[:0], K, V, name="q", why="no queries"),
-    error(attention, Q * 1e200, _with(K, 0, 1e200), V, name="q and k", why="scores overflow"),
+    error(attention, Q * 1e200, with_value(K, 0, 1e200), V, name="q and k", why="scores overflow"),
     error(
         attention,
         *(np.ones((60000, 2)),) * 3,
@@ -144,12 +138,30 @@ ROWS = [
     result(merge_heads, split_heads(X, 2), check=_same_as(X), why="inverts split_heads"),
     # multi_head_attention
     error(
-        multi_head_attention, X, _with(W, (0, 0), np.nan), W, W, W, 2, name="w_q", why="NaN in w_q"
+        multi_head_attention,
+        X,
+        with_value(W, (0, 0), np.nan),
+        W,
+        W,
+        W,
+        2,
+        name="w_q",
+        why="NaN in w_q",
     ),
     error(
-        multi_head_attention, X, W, W, W, _with(W, (1, 1), np.inf), 2, name="w_o", why="inf in w_o"
+        multi_head_attention,
+        X,
+        W,
+        W,
+        W,
+        with_value(W, (1, 1), np.inf),
+        2,
+        name="w_o",
+        why="inf in w_o",
     ),
-    error(multi_head_attention, _with(X, (0, 0), np.nan), W, W, W, W, 2, name="x", why="NaN in x"),
+    error(
+        multi_head_attention, with_value(X, (0, 0), np.nan), W, W, W, W, 2, name="x", why="NaN in x"
+    ),
     error(multi_head_attention, X, W, W[:3], W, W, 2, name="w_k", why="w_k shape"),
     error(multi_head_attention, X, W, W, W, W, 3, name="num_heads", why="d_model % heads"),
     error(

@@ -3,7 +3,7 @@
 import numpy as np
 import torch
 
-from bad_input_rows import error, result
+from bad_input_rows import error, result, with_value
 from tutor_lib.ffn import chunked_ffn, ffn, gelu, relu, silu, swiglu
 from tutor_lib.limits import TooLargeError
 
@@ -17,12 +17,6 @@ GATE, UP, DOWN = (
     RNG.standard_normal((D, M)),
     RNG.standard_normal((M, D)),
 )
-
-
-def _with(a, index, value):
-    b = a.copy()
-    b[index] = value
-    return b
 
 
 def _floats(expected):
@@ -53,9 +47,9 @@ ROWS = [
     ),
     error(gelu, [[1.0], [1.0, 2.0]], name="x", why="ragged list"),
     # ffn
-    error(ffn, _with(X, (0, 0), np.nan), W1, B1, W2, B2, name="x", why="NaN in x"),
-    error(ffn, X, _with(W1, (0, 0), np.inf), B1, W2, B2, name="w1", why="inf in w1"),
-    error(ffn, X, W1, B1, W2, _with(B2, 0, np.nan), name="b2", why="NaN in b2"),
+    error(ffn, with_value(X, (0, 0), np.nan), W1, B1, W2, B2, name="x", why="NaN in x"),
+    error(ffn, X, with_value(W1, (0, 0), np.inf), B1, W2, B2, name="w1", why="inf in w1"),
+    error(ffn, X, W1, B1, W2, with_value(B2, 0, np.nan), name="b2", why="NaN in b2"),
     error(ffn, X, W1, B1[:2], W2, B2, name="b1", why="b1 shape"),
     error(ffn, X, W1, B1, W2, B2, activation="tanh", name="activation", why="unknown"),
     error(ffn, X, W1, B1, W2, B2, activation=None, name="activation", why="None"),
@@ -97,7 +91,15 @@ ROWS = [
     ),
     error(chunked_ffn, X[0], W1, B1, W2, B2, chunk_size=2, name="x", why="no sequence axis"),
     error(
-        chunked_ffn, X, _with(W1, 1, np.nan), B1, W2, B2, chunk_size=2, name="w1", why="NaN in w1"
+        chunked_ffn,
+        X,
+        with_value(W1, 1, np.nan),
+        B1,
+        W2,
+        B2,
+        chunk_size=2,
+        name="w1",
+        why="NaN in w1",
     ),
     error(
         chunked_ffn,
@@ -123,7 +125,7 @@ ROWS = [
         why="chunk_size > n is one chunk",
     ),
     # swiglu
-    error(swiglu, X, _with(GATE, 0, np.nan), UP, DOWN, name="w_gate", why="NaN in w_gate"),
+    error(swiglu, X, with_value(GATE, 0, np.nan), UP, DOWN, name="w_gate", why="NaN in w_gate"),
     error(swiglu, X, GATE, UP[:, :2], DOWN, name="w_up", why="w_up shape"),
     error(swiglu, X, GATE, UP, DOWN.T, name="w_down", why="w_down transposed"),
     error(

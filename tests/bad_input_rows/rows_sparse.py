@@ -3,7 +3,7 @@
 import numpy as np
 import torch
 
-from bad_input_rows import error, result
+from bad_input_rows import error, result, with_value
 from tutor_lib.attention import attention
 from tutor_lib.limits import TooLargeError
 from tutor_lib.masks import local_mask
@@ -20,12 +20,6 @@ MASK = local_mask(9, 2, 0)
 REFERENCE = torch.from_numpy(attention(Q.numpy(), K.numpy(), V.numpy(), MASK))
 
 
-def _with(t, index, value):
-    t = t.clone()
-    t[index] = value
-    return t
-
-
 def _close(expected, rows=slice(None)):
     return lambda got: torch.allclose(got[:, rows], expected[:, rows], rtol=0, atol=1e-12)
 
@@ -37,7 +31,7 @@ ROWS = [
     # sliding_window_attention
     error(
         sliding_window_attention,
-        _with(Q, (0, 3, 0), float("nan")),
+        with_value(Q, (0, 3, 0), float("nan")),
         K,
         V,
         left=2,
@@ -49,7 +43,7 @@ ROWS = [
         sliding_window_attention,
         Q,
         K,
-        _with(V, (0, 8, 1), float("inf")),
+        with_value(V, (0, 8, 1), float("inf")),
         left=2,
         right=0,
         name="v",
@@ -135,7 +129,7 @@ ROWS = [
         sliding_window_attention,
         Q,
         K,
-        _with(V, (0, 8, 0), 1e300),
+        with_value(V, (0, 8, 0), 1e300),
         left=2,
         right=0,
         check=_close(REFERENCE, slice(0, 6)),
@@ -145,7 +139,7 @@ ROWS = [
     error(
         block_sparse_attention,
         Q,
-        _with(K, (0, 0, 0), float("nan")),
+        with_value(K, (0, 0, 0), float("nan")),
         V,
         MASK,
         block=4,
@@ -201,7 +195,7 @@ ROWS = [
         block_sparse_attention,
         Q,
         K,
-        _with(V, (0, 8, 0), 1e300),
+        with_value(V, (0, 8, 0), 1e300),
         MASK,
         block=4,
         check=_close(REFERENCE, slice(0, 6)),
