@@ -162,6 +162,7 @@ ROWS = [
     error(whole_bytes, 3, 0.5, name="whole number", why="1.5 bytes"),
     error(whole_bytes, 2.0, 4, raises=TypeError, name="values", why="float values"),
     error(whole_bytes, 2, True, raises=TypeError, name="bytes_per_value", why="bool"),
+    error(whole_bytes, -2, 4, name="values", why="negative values"),
     result(
         whole_bytes,
         2 * BIG**2,

@@ -30,8 +30,10 @@ def whole_bytes(values: int, bytes_per_value) -> int:
         raise TypeError(f"bytes_per_value must be a number, got {type(bytes_per_value).__name__}")
     if not (math.isfinite(bytes_per_value) and bytes_per_value > 0):
         raise ValueError(f"bytes_per_value must be a finite number > 0, got {bytes_per_value}")
-    if isinstance(values, bool) or not isinstance(values, numbers.Integral) or values < 0:
-        raise TypeError(f"values must be an int >= 0, got {values!r}")
+    if isinstance(values, bool) or not isinstance(values, numbers.Integral):
+        raise TypeError(f"values must be an int, got {type(values).__name__}")
+    if values < 0:
+        raise ValueError(f"values must be >= 0, got {values}")
     exact = (
         bytes_per_value if isinstance(bytes_per_value, numbers.Rational) else float(bytes_per_value)
     )
