@@ -189,6 +189,9 @@ def flop_counts_by_op(fn: Callable, *args, **kwargs) -> dict[str, int]:
     return {str(op): int(flops) for op, flops in counts.items()}
 
 
+MAX_REPEAT = 10_000  # more runs than this is a typo (or a benchmark that belongs in bench/)
+
+
 def time_call(
     fn: Callable,
     *args,
@@ -207,8 +210,10 @@ def time_call(
     """
     if not callable(fn):
         raise TypeError(f"fn must be callable, got {type(fn).__name__}")
-    repeat = check_int(repeat, "repeat", minimum=1)
-    warmup = check_int(warmup, "warmup", minimum=0)
+    repeat = check_int(repeat, "repeat", minimum=1, maximum=MAX_REPEAT)
+    warmup = check_int(warmup, "warmup", minimum=0, maximum=MAX_REPEAT)
+    if not callable(timer):
+        raise TypeError(f"timer must be a zero-argument clock, got {type(timer).__name__}")
     reducers = {"median": statistics.median, "min": min}
     if reduce not in reducers:
         raise ValueError(f"reduce must be one of {sorted(reducers)}, got {reduce!r}")
@@ -282,6 +287,10 @@ def sweep(
     """
     if not callable(fn):
         raise TypeError(f"fn must be callable, got {type(fn).__name__}")
+    if progress is not None and not callable(progress):
+        raise TypeError(f"progress must be callable (e.g. widgets.progress), got {progress!r}")
+    if isinstance(ns, (str, bytes)) or not isinstance(ns, Iterable):
+        raise TypeError(f"ns must be a list of ints, got {type(ns).__name__}")
     ns = [check_int(n, "ns[i]") for n in ns]
     if not ns:
         raise ValueError("ns must contain at least one value")
