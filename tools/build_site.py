@@ -21,6 +21,7 @@ import argparse
 import ast
 import copy
 import html
+import importlib.util
 import re
 import shutil
 import sys
@@ -28,7 +29,6 @@ import time
 from pathlib import Path
 
 import ipywidgets
-import jupyter_server_mathjax
 import nbformat
 from nbconvert import HTMLExporter
 
@@ -37,7 +37,8 @@ NOTEBOOKS = ROOT / "notebooks"
 RUNTIMES = ROOT / "bench" / "lesson_runtimes.md"
 WIDGETS = ROOT / "tutor_lib" / "widgets"
 TEMPLATES = Path(__file__).resolve().parent / "site_template"
-MATHJAX = Path(jupyter_server_mathjax.__file__).parent / "static"
+# Located, not imported: importing jupyter_server_mathjax imports the Jupyter server (3 s).
+MATHJAX = Path(importlib.util.find_spec("jupyter_server_mathjax").origin).parent / "static"
 MATHJAX_URL = "_static/mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full,Safe"
 # Columns of bench/lesson_runtimes.md shown on the index page, and their headings there.
 REPORT_COLUMNS = {"run all cells": "run time", "peak RAM (kernel)": "peak RAM"}
@@ -202,11 +203,11 @@ Widgets and exercises need a running kernel: clone the repository and run <code>
 """
 
 
-def build(out: Path, notebooks: list[Path] | None = None) -> list[dict]:
-    """Write the site to ``out``: one page per notebook, index.html, _static/. Returns the lessons."""
-    paths = lesson_paths() if notebooks is None else notebooks
+def build(out: Path, notebooks: Path = NOTEBOOKS) -> list[dict]:
+    """Write the site to ``out`` from every notebook in the folder ``notebooks``: one page each,
+    index.html and _static/. Returns the lessons in order (stem, href, title, report, widgets)."""
+    paths = lesson_paths(notebooks)
     report, machine = read_report()
-    classes = widget_class_names()
     nbs = [nbformat.read(p, as_version=4) for p in paths]
     lessons = [
         {"stem": p.stem, "href": f"{p.stem}.html", "title": lesson_title(nb, p.stem)}
@@ -216,32 +217,28 @@ def build(out: Path, notebooks: list[Path] | None = None) -> list[dict]:
     out.mkdir(parents=True, exist_ok=True)
     for stale in set(out.glob("*.html")) - {out / lesson["href"] for lesson in lessons}:
         stale.unlink()  # a renamed or removed lesson
-    static = out / "_static"
-    shutil.copytree(MATHJAX, static / "mathjax", dirs_exist_ok=True, ignore=MATHJAX_UNUSED)
-    shutil.copy2(TEMPLATES / "site.css", static / "site.css")
+    shutil.copytree(MATHJAX, out / "_static" / "mathjax", dirs_exist_ok=True, ignore=MATHJAX_UNUSED)
+    shutil.copy2(TEMPLATES / "site.css", out / "_static" / "site.css")
     exporter = HTMLExporter(
         extra_template_basedirs=[str(TEMPLATES)],
         template_name="lesson",
-        embed_images=True,
+        embed_images=True,  # markdown images (files, attachments) as data URIs
         mathjax_url=MATHJAX_URL,
     )
-    stems = {lesson["stem"] for lesson in lessons}
+    classes = widget_class_names()
     for i, (nb, lesson) in enumerate(zip(nbs, lessons, strict=True)):
         nb = copy.deepcopy(nb)
-        nb.metadata["title"] = lesson["title"]
+        nb.metadata["title"] = lesson["title"]  # the page's <title>
         lesson["widgets"] = replace_widget_outputs(nb, classes)
         nav = {
-            "title": lesson["title"],
             "runtime": lesson["report"].get("run time", "not measured yet"),
             "prev": _short(lessons[i - 1]) if i > 0 else None,
             "next": _short(lessons[i + 1]) if i + 1 < len(lessons) else None,
         }
-        resources = {
-            "metadata": {"name": lesson["stem"], "path": str(paths[i].parent)},
-            "site": nav,
-        }
+        resources = {"metadata": {"name": lesson["stem"], "path": str(notebooks)}, "site": nav}
         page, _ = exporter.from_notebook_node(nb, resources=resources)
-        (out / lesson["href"]).write_text(link_lessons(page, stems), encoding="utf-8")
+        page = link_lessons(page, {lesson["stem"] for lesson in lessons})
+        (out / lesson["href"]).write_text(page, encoding="utf-8")
     (out / "index.html").write_text(index_page(lessons, machine), encoding="utf-8")
     return lessons
 
@@ -253,20 +250,19 @@ def _short(lesson: dict) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--out", type=Path, default=ROOT / "site", help="output folder (default: site/)"
-    )
+    parser.add_argument("--out", type=Path, default=ROOT / "site", help="default: site/")
+    parser.add_argument("--notebooks", type=Path, default=NOTEBOOKS, help="default: notebooks/")
     args = parser.parse_args(argv)
     start = time.perf_counter()
-    lessons = build(args.out)
+    lessons = build(args.out, args.notebooks)
     seconds = time.perf_counter() - start
-    size = sum(f.stat().st_size for f in args.out.rglob("*") if f.is_file()) / 2**20
+    mib = sum(f.stat().st_size for f in args.out.rglob("*") if f.is_file()) / 2**20
     for lesson in lessons:
         print(f"  {lesson['href']}: {lesson['title']} ({lesson['widgets']} widget notes)")
     print(
-        f"wrote {len(lessons)} lesson pages + index.html to {args.out} in {seconds:.1f} s ({size:.1f} MiB)"
+        f"wrote {len(lessons)} pages + index.html to {args.out} in {seconds:.1f} s ({mib:.1f} MiB)"
     )
-    print(f"open {args.out / 'index.html'} in a browser (works offline)")
+    print(f"open {args.out / 'index.html'} in a browser: it reads offline")
     return 0
 
 
