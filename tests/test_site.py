@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import importlib.util
 import re
-import subprocess
-import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -142,10 +140,9 @@ def test_the_rule_catches_every_kind_of_network_load(tmp_path):
 # -- the real site -------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def site(tmp_path_factory) -> Path:
+    """The site as `make html` builds it (its command line, in this process: no second import)."""
     out = tmp_path_factory.mktemp("site")
-    cmd = [sys.executable, str(ROOT / "tools" / "build_site.py"), "--out", str(out)]
-    result = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stderr
+    assert build_site.main(["--out", str(out)]) == 0
     return out
 
 
