@@ -32,6 +32,8 @@ import ipywidgets
 import nbformat
 from nbconvert import HTMLExporter
 
+from tutor_lib.costs import MIB
+
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 RUNTIMES = ROOT / "bench" / "lesson_runtimes.md"
@@ -256,7 +258,7 @@ def main(argv: list[str] | None = None) -> int:
     start = time.perf_counter()
     lessons = build(args.out, args.notebooks)
     seconds = time.perf_counter() - start
-    mib = sum(f.stat().st_size for f in args.out.rglob("*") if f.is_file()) / 2**20
+    mib = sum(f.stat().st_size for f in args.out.rglob("*") if f.is_file()) / MIB
     for lesson in lessons:
         print(f"  {lesson['href']}: {lesson['title']} ({lesson['widgets']} widget notes)")
     print(
