@@ -21,6 +21,7 @@ import re
 from html.parser import HTMLParser
 from pathlib import Path
 
+import ipywidgets
 import nbformat
 import pytest
 
@@ -218,6 +219,14 @@ def test_math_is_rendered_by_the_local_mathjax(site):
         for config in src.group(2).split(","):
             assert (site / "_static/mathjax/config" / f"{config}.js").is_file(), config
     assert (site / "_static/mathjax/jax/output/HTML-CSS/fonts/STIX-Web/fontdata.js").is_file()
+
+
+def _is_widget(text: str) -> bool:
+    """A widget's text repr: an ipywidgets class or one of the lessons' explorers / steppers."""
+    name = WIDGET_REPR.match(text)
+    return bool(name) and (
+        name.group(1) in dir(ipywidgets) or name.group(1).endswith(("Explorer", "Stepper"))
+    )
 
 
 def test_widgets_become_a_short_note_not_a_dump(site):

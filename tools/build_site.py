@@ -1,6 +1,6 @@
 """Build the course as a static HTML site that reads offline: `make html` → site/index.html.
 
-Usage: python tools/build_site.py [--out DIR]        (default DIR: site/)
+Usage: python tools/build_site.py [--out DIR] [--notebooks DIR]   (default: site/ from notebooks/)
 
 * Every ``notebooks/*.ipynb`` becomes ``DIR/NAME.html``, ordered by name with ``appendix_*`` last:
   there is no list to maintain. Nothing is executed: the pages show the committed outputs.
