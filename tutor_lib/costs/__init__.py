@@ -8,6 +8,7 @@ formulas live in three small modules, by what they count:
 * :mod:`tutor_lib.costs.flops`: FLOPs (one multiply-add = 2 FLOPs, as FlopCounterMode counts);
 * :mod:`tutor_lib.costs.memory`: bytes of weights, KV cache and scores, and the byte models the
   memory explorers draw;
+* :mod:`tutor_lib.costs.roofline`: compute-bound or memory-bound (arithmetic intensity, decoding);
 * :mod:`tutor_lib.costs.units`: ``KIB``, ``MIB``, ``GIB`` (defined once for the whole library).
 
 Every count is an exact Python int. Notation: n tokens, d = d_model, m = d_ff, h = n_heads,
@@ -26,6 +27,7 @@ from tutor_lib.costs.memory import (
     ATTENTION_MEMORY_PARTS,
     MEMORY_PARTS,
     attention_training_bytes,
+    decode_step_bytes,
     kv_cache_bytes,
     memory_breakdown,
     score_matrix_bytes,
@@ -43,6 +45,12 @@ from tutor_lib.costs.model import (
     non_embedding_params,
     param_breakdown,
     param_count,
+)
+from tutor_lib.costs.roofline import (
+    decode_critical_batch,
+    decode_step_flops,
+    matmul_cost,
+    roofline_seconds,
 )
 from tutor_lib.costs.units import GIB, GPU_80GB_BYTES, KIB, MIB, whole_bytes
 
@@ -63,15 +71,20 @@ __all__ = [
     "attention_params",
     "attention_training_bytes",
     "crossover_length",
+    "decode_critical_batch",
+    "decode_step_bytes",
+    "decode_step_flops",
     "ffn_flops",
     "ffn_params",
     "flops_per_token",
     "kv_cache_bytes",
     "layer_flops",
+    "matmul_cost",
     "memory_breakdown",
     "non_embedding_params",
     "param_breakdown",
     "param_count",
+    "roofline_seconds",
     "score_matrix_bytes",
     "training_flops",
     "weight_bytes",
