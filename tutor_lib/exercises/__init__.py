@@ -9,11 +9,17 @@ from tutor_lib.exercises.attention import check_attention, check_causal_mask, ch
 from tutor_lib.exercises.costs import (
     check_attention_params,
     check_crossover_length,
+    check_decode_critical_batch,
     check_kv_cache_bytes,
     check_score_matrix_bytes,
 )
 from tutor_lib.exercises.ffn import check_chunked_ffn
-from tutor_lib.exercises.masks import check_dilated_mask, check_receptive_field, check_tile_sparsity
+from tutor_lib.exercises.masks import (
+    check_dilated_mask,
+    check_receptive_field,
+    check_tile_sparsity,
+    check_two_hop_pattern,
+)
 from tutor_lib.exercises.measure import check_loglog_slope
 
 __all__ = [
@@ -22,6 +28,7 @@ __all__ = [
     "check_causal_mask",
     "check_chunked_ffn",
     "check_crossover_length",
+    "check_decode_critical_batch",
     "check_dilated_mask",
     "check_kv_cache_bytes",
     "check_loglog_slope",
@@ -29,4 +36,5 @@ __all__ = [
     "check_score_matrix_bytes",
     "check_softmax",
     "check_tile_sparsity",
+    "check_two_hop_pattern",
 ]
