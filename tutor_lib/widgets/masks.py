@@ -31,7 +31,7 @@ PATTERNS = {
     "strided (Sparse Transformer)": "strided",
     "fixed (Sparse Transformer)": "fixed",
     "Longformer: window + global": "longformer",
-    "BigBird: window + global + random": "bigbird",
+    "BigBird: blocks (window + global + random)": "bigbird",
     "combine: pick the parts": "combine",
 }
 
@@ -44,7 +44,7 @@ VISIBLE = {
     "strided": ("stride", "causal"),
     "fixed": ("stride", "summary", "causal"),
     "longformer": ("left", "right", "global_tokens"),
-    "bigbird": ("left", "right", "global_tokens", "num_random", "seed"),
+    "bigbird": ("block", "global_tokens", "random_blocks", "seed"),
     "combine": ("use_window", "use_strided", "use_global", "use_random", "causal"),
 }
 # in "combine", each ticked part brings its own sliders
@@ -70,8 +70,10 @@ ABOUT = {
     "'summary' tokens of every block, which all later queries read.",
     "longformer": "Longformer: sliding window plus global tokens (e.g. [CLS], the question) "
     "whose rows and columns are full.",
-    "bigbird": "BigBird (Zaheer et al. 2020): window + global + random keys; the real "
-    "implementation uses 64-token blocks (3 random blocks per query block).",
+    "bigbird": "BigBird (Zaheer et al. 2020) as implemented, in blocks of 'block' tokens: each "
+    "query block sees its own and the two neighbouring key blocks, the global tokens and "
+    "'random blocks' random key blocks (Hugging Face defaults: blocks of 64, 3 random blocks). "
+    "Random single keys: tick 'random' in 'combine'.",
     "combine": "Union (|) of the ticked parts, optionally restricted to the past (& causal). "
     "Window + strided is the Sparse Transformer's merged head.",
 }
@@ -106,20 +108,30 @@ def _combine(p: dict, n: int, notes: list[str]) -> np.ndarray:
     return mask & masks.causal_mask(n) if p["causal"] else mask
 
 
+def _bigbird(p: dict, n: int, notes: list[str]) -> np.ndarray:
+    """BigBird's block-sparse layout: window of 3 blocks | global tokens | random key blocks."""
+    block = _clamp(p, "block", n, notes, "n")
+    blocks = -(-n // block)  # ceil(n / block)
+    random_blocks = _clamp(p, "random_blocks", blocks, notes, "the number of blocks")
+    mask = masks.block_local_mask(n, block, 1, 1)
+    mask |= masks.global_mask(n, _clamp(p, "global_tokens", n, notes, "n"))
+    return mask | masks.block_random_mask(n, block, random_blocks, p["seed"])
+
+
 def pattern_mask(pattern: str, params: dict) -> tuple[np.ndarray, list[str]]:
     """(mask (n, n), notes about clamped values) for a pattern key of :data:`PATTERNS`.
 
     ``params`` holds every control value: n, left, right, dilation, block, stride, summary, causal,
-    global_tokens, num_random, seed, use_window, use_strided, use_global, use_random.
+    global_tokens, num_random, random_blocks, seed, use_window, use_strided, use_global, use_random.
     """
     p, n, notes = params, params["n"], []
-    if pattern in ("local", "causal", "longformer", "bigbird"):
+    if pattern in ("local", "causal", "longformer"):
         left, right = _window(p, n, notes)
         mask = masks.local_mask(n, left, 0 if pattern == "causal" else right)
-        if pattern in ("longformer", "bigbird"):
+        if pattern == "longformer":
             mask |= masks.global_mask(n, _clamp(p, "global_tokens", n, notes, "n"))
-        if pattern == "bigbird":
-            mask |= masks.random_mask(n, _clamp(p, "num_random", n, notes, "n"), p["seed"])
+    elif pattern == "bigbird":
+        mask = _bigbird(p, n, notes)
     elif pattern == "dilated":
         mask = masks.dilated_mask(n, *_window(p, n, notes), p["dilation"])
     elif pattern == "block":
@@ -176,6 +188,7 @@ class MaskExplorer(widgets.VBox):
             "summary": slider("summary", 2, 1, 8),
             "global_tokens": slider("global_tokens", 2, 0, 16, "global tokens"),
             "num_random": slider("num_random", 3, 0, 16, "random keys"),
+            "random_blocks": slider("random_blocks", 1, 0, 8, "random blocks"),
             "seed": slider("seed", 0, 0, 20),
             "causal": widgets.Checkbox(value=True, description="causal (j ≤ i)"),
             "use_window": widgets.Checkbox(value=True, description="window"),
