@@ -7,12 +7,14 @@ an Axes of a standalone ``matplotlib.figure.Figure`` instead and never touch pyp
 from tutor_lib.plots.attention import plot_attention, plot_mask
 from tutor_lib.plots.costs import plot_flop_shares, plot_memory_bars, plot_scaling
 from tutor_lib.plots.masks import plot_tiles
+from tutor_lib.plots.roofline import plot_roofline
 
 __all__ = [
     "plot_attention",
     "plot_flop_shares",
     "plot_mask",
     "plot_memory_bars",
+    "plot_roofline",
     "plot_scaling",
     "plot_tiles",
 ]
