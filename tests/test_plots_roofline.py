@@ -27,7 +27,9 @@ def test_lines_are_the_data_and_the_crossing_is_marked():
     batches = np.array([1, 2, 4, 8, 16, 32])
     compute, memory = _roofs(batches)  # compute reaches memory between 4 and 8 (≈ 5)
     measured = 1.3 * np.maximum(compute, memory)
-    ax = plot_roofline(batches, measured, compute_seconds=compute, memory_seconds=memory, ax=_axes())
+    ax = plot_roofline(
+        batches, measured, compute_seconds=compute, memory_seconds=memory, ax=_axes()
+    )
     lines = {line.get_label(): line for line in ax.get_lines()}
     np.testing.assert_allclose(lines["measured"].get_ydata(), measured)
     np.testing.assert_allclose(lines["memory time: bytes / bandwidth"].get_ydata(), memory)

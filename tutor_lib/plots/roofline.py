@@ -34,7 +34,9 @@ def plot_roofline(
     }
     for name, values in columns.items():
         if values.shape != b.shape or b.ndim != 1 or b.size < 2:
-            raise ValueError(f"{name} must have one value per batch size (>= 2), got {values.shape}")
+            raise ValueError(
+                f"{name} must have one value per batch size (>= 2), got {values.shape}"
+            )
         if not (np.isfinite(values).all() and (values > 0).all()):
             raise ValueError(f"{name} must be finite and > 0 (log axes)")
     compute, memory = columns["compute_seconds"], columns["memory_seconds"]
