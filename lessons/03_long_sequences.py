@@ -284,9 +284,9 @@ print(
 # (batch, heads, n, d_head).)
 #
 # > **Imprecise:** "Attention's memory is O(n² + n·d)."
-# > **Precise:** true for one head of one layer at inference. A training step keeps the n × n matrix
-# > of **every head of every layer** until backward: O(L·h·n²) on top of the activations, unless a
-# > fused kernel avoids storing it; a fused kernel at inference needs only O(n·d).
+# > **Precise:** that is one head, one layer, at inference. A training step keeps the n × n matrix of
+# > **every head of every layer** until backward: O(L·h·n²) on top of the activations, unless a fused
+# > kernel avoids storing it.
 #
 # Measured on a stack of L attention layers (each with its own W_Q, W_K, W_V, h = 4 heads, n = 1024),
 # saved bytes against the size of all the P matrices, L·h·n²·4 bytes:
