@@ -1,5 +1,5 @@
 """Checks against ``tutor_lib.costs`` (lessons 00, 02, 03): KV-cache bytes, attention weights, the
-attention/FFN crossover length, score-matrix bytes, the batch at which decoding turns compute-bound."""
+attention/FFN crossover length, score-matrix bytes."""
 
 from __future__ import annotations
 
@@ -146,6 +146,9 @@ register_answers(
     wrong=_score_bytes_one_head,
     mistake="one head only",
 )
+
+
+# -- lesson 03: the batch at which decoding turns compute-bound -----------------------------------
 
 
 def _compare_batch(got, expected) -> str | None:
