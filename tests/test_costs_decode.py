@@ -7,10 +7,9 @@ import math
 
 import pytest
 import torch
-import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from torch import nn
+from oracles import TinyGPT, model_shapes
 from torch.utils.flop_counter import FlopCounterMode
 
 from tutor_lib.costs import (
@@ -30,80 +29,10 @@ from tutor_lib.costs import (
 SETTINGS = settings(max_examples=25, deadline=None)
 
 
-# -- an independent decoder that generates one token per sequence with a KV cache ---------------
-
-
-class _Layer(nn.Module):
-    def __init__(self, s: ModelShape):
-        super().__init__()
-        d, d_kv = s.d_model, s.kv_heads * s.d_head
-        norm = (lambda: nn.LayerNorm(d)) if s.bias else (lambda: nn.RMSNorm(d))
-        self.s, self.norm1, self.norm2 = s, norm(), norm()
-        self.q, self.o = nn.Linear(d, d, bias=s.bias), nn.Linear(d, d, bias=s.bias)
-        self.k, self.v = nn.Linear(d, d_kv, bias=s.bias), nn.Linear(d, d_kv, bias=s.bias)
-        self.up = nn.Linear(d, s.d_ff, bias=s.bias)
-        self.gate = nn.Linear(d, s.d_ff, bias=s.bias) if s.ffn == "swiglu" else None
-        self.down = nn.Linear(s.d_ff, d, bias=s.bias)
-
-    def step(self, x, cache):  # x (b, d): one new token per sequence; cache {"k", "v"} grows by 1
-        s, b = self.s, x.shape[0]
-        h = self.norm1(x)
-        q = self.q(h).view(b, s.n_heads, 1, s.d_head)  # (b, h, 1, d_h)
-        k_new = self.k(h).view(b, s.kv_heads, 1, s.d_head)  # (b, n_kv, 1, d_h)
-        cache["k"] = torch.cat([cache["k"], k_new], dim=2)  # (b, n_kv, t, d_h)
-        cache["v"] = torch.cat([cache["v"], self.v(h).view(b, s.kv_heads, 1, s.d_head)], dim=2)
-        group = s.n_heads // s.kv_heads
-        k = cache["k"].repeat_interleave(group, 1)  # (b, h, t, d_h)
-        v = cache["v"].repeat_interleave(group, 1)
-        p = torch.softmax(q @ k.transpose(-1, -2) / s.d_head**0.5, dim=-1)  # (b, h, 1, t)
-        x = x + self.o((p @ v).reshape(b, s.d_model))
-        h = self.norm2(x)
-        act = F.silu(self.gate(h)) * self.up(h) if self.gate is not None else F.gelu(self.up(h))
-        return x + self.down(act)
-
-
-class _Decoder(nn.Module):
-    def __init__(self, s: ModelShape):
-        super().__init__()
-        self.embed = nn.Embedding(s.vocab_size, s.d_model)
-        self.pos = nn.Embedding(s.n_positions, s.d_model) if s.n_positions else None
-        self.layers = nn.ModuleList(_Layer(s) for _ in range(s.n_layers))
-        self.norm = nn.LayerNorm(s.d_model) if s.bias else nn.RMSNorm(s.d_model)
-        self.head = nn.Linear(s.d_model, s.vocab_size, bias=False)
-        if s.tied_embeddings:
-            self.head.weight = self.embed.weight
-
-    def step(self, tokens, caches, position):  # tokens (b,): the newest token of each sequence
-        x = self.embed(tokens)
-        if self.pos is not None:
-            x = x + self.pos(torch.full_like(tokens, position))
-        for layer, cache in zip(self.layers, caches, strict=True):
-            x = layer.step(x, cache)
-        return self.head(self.norm(x))
-
-
-@st.composite
-def shapes(draw) -> ModelShape:
-    kv_heads = draw(st.sampled_from([1, 2]))
-    n_heads = kv_heads * draw(st.sampled_from([1, 2]))
-    return ModelShape(
-        n_layers=draw(st.integers(1, 3)),
-        d_model=n_heads * draw(st.integers(1, 4)),
-        n_heads=n_heads,
-        d_ff=draw(st.integers(1, 12)),
-        vocab_size=draw(st.integers(1, 20)),
-        n_kv_heads=draw(st.sampled_from([None, kv_heads])),
-        ffn=draw(st.sampled_from(["relu", "gelu", "swiglu"])),
-        bias=draw(st.booleans()),
-        n_positions=draw(st.sampled_from([0, 8])),
-        tied_embeddings=draw(st.booleans()),
-    )
-
-
 @SETTINGS
-@given(shape=shapes(), context=st.integers(1, 7), batch=st.integers(1, 3))
+@given(shape=model_shapes(), context=st.integers(1, 7), batch=st.integers(1, 3))
 def test_decode_step_flops_and_bytes_equal_a_real_decoding_step(shape, context, batch):
-    model = _Decoder(shape)
+    model = TinyGPT(shape)
     caches = [
         {k: torch.randn(batch, shape.kv_heads, context - 1, shape.d_head) for k in ("k", "v")}
         for _ in range(shape.n_layers)
