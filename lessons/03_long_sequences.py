@@ -234,10 +234,11 @@ print(f"pages of 4 KiB in one n × n float32 matrix at n = 4096: {4096 * 4096 * 
 # 64 MiB matrices (S, the scaled S and P) of 16,384 pages each, on every call. glibc's allocator keeps
 # freed blocks of up to 32 MiB for reuse but returns larger ones to the operating system, so every call
 # at n = 4096 starts from fresh pages; at n = 2048 the count depends on what was freed before (zero
-# on a quiet run). The in-place version never faults. In the runs made for this lesson its time per
-# score stayed nearly constant from n = 2048 to 4096, while the fresh version's was about **twice** as
-# high whenever it faulted. So on that machine the slope above 2 came mostly from **page faults**;
-# cache misses (16 MiB fits in L3, 64 MiB does not) were the smaller part. Another operating system,
+# on a quiet run). The in-place version never faults. In the runs made for this lesson the fresh
+# version took about **twice** the in-place time at n = 4096 (and at n = 2048 whenever it faulted),
+# while the in-place time per score rose only modestly from n = 2048 to 4096 (by 0 to 35 %, depending
+# on the run). So on that machine the slope above 2 came mostly from **page faults**; cache misses
+# (16 MiB fits in L3, 64 MiB does not) were the smaller part. Another operating system,
 # allocator or cache size may split it differently: the table on your machine is the answer for your
 # machine. Either way it is a property of *this implementation*, not of attention: a fused kernel never
 # allocates the n × n matrix.
@@ -403,14 +404,16 @@ for rows, what in [(1, "decode, one sequence"), (16, "decode, batch of 16"), (40
     print(f"{what:22s}: {gflop:7.2f} GFLOP, {mib:5.1f} MiB read or written → {intensity:7.1f} FLOP/byte")
 
 # %% [markdown]
-# A decode step does **one multiply-add per weight byte pair** it reads. Is that a lot? It depends on
-# the machine, which has two ceilings: how fast it computes (FLOP/s) and how fast it streams memory
+# Decoding one sequence does **one FLOP per byte** it reads (a multiply-add, 2 FLOPs, per 2-byte
+# weight); prefilling a 4,096-token prompt does over a thousand. Is one FLOP per byte a lot? It depends
+# on the machine, which has two ceilings: how fast it computes (FLOP/s) and how fast it streams memory
 # (bytes/s). `measure.matmul_rate` times a large square matmul (the best FLOP/s torch reaches here),
 # `measure.matvec_bandwidth` a matrix-vector product over a 64 MiB matrix, larger than the caches (the
 # bytes/s of streaming from memory). Their ratio, the **ridge point**, is the intensity a kernel needs
 # to keep the arithmetic units busy. This is the **roofline** model: time ≥ max(FLOPs / rate,
-# bytes / bandwidth). For y = xW in fp32 (4 bytes per value) it predicts the **critical batch**, the
-# first b at which the arithmetic takes longer than reading W; below it, more rows are almost free.
+# bytes / bandwidth). For y = xW it predicts the **critical batch**, the first b at which the
+# arithmetic takes longer than reading W, where I(b) reaches the ridge: b ≈ ridge × bytes per value
+# (× 4 in fp32). Below it, more rows are almost free.
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -474,14 +477,14 @@ plt.show()
 # bandwidth: the point sits near the memory roof. Well past the critical batch, the time grows nearly
 # in proportion to the batch (the per-row time levels off; the slope approaches 1) and follows the
 # compute roof, a little above it because skinny matrices reach a lower FLOP rate than the square one
-# that set the roof. In between, the roofline
-# predicts a flat stretch: W is read once whatever b is, so extra rows cost almost nothing. Whether you
-# see it depends on your BLAS library's kernels for thin matrices. When this lesson was built (torch's
-# MKL on an AMD EPYC), batches 2 to 16 ran two to four times *above* the roofline: the general
-# matrix-multiply kernel is tuned for large matrices and wastes most of its arithmetic on a handful of
-# rows. The roofline is what makes that visible: a point far above both roofs is a kernel falling short
-# of the hardware, not a law of nature. What holds on every machine is the per-row column: the cost of
-# one more sequence drops by an order of magnitude between batch 1 and batch 256, because W is read
+# that set the roof. In between, the roofline predicts a flat stretch: W is read once whatever b is,
+# so extra rows cost almost nothing. Whether you see it depends on your BLAS library's kernels for
+# thin matrices. When this lesson was built (torch's MKL on an AMD EPYC), batches 2 to 16 ran two to
+# four times *above* the roofline: the general matrix-multiply kernel reached far less than either
+# ceiling on so few rows (why, exactly, lies inside the BLAS library; we did not dig further). That is
+# what a roofline is for: a point far above both bounds is a kernel falling short of the hardware, not
+# a law of nature. What holds on every machine is the per-row column: one more sequence costs several
+# times less at batch 256 than at batch 1 (in theory 2 × the ridge point, for fp32), because W is read
 # once for all of them. That is why servers batch many users' decode steps together.
 #
 # **A whole decode step** reads every weight once (shared by the batch) plus each sequence's own KV
