@@ -19,7 +19,7 @@
 # **Vocabulary:** *probabilities* P are the softmax outputs (lesson 01's attention weights); *weights*
 # are the model's parameter matrices (W_Q, W…). This lesson needs both words, so it keeps them apart.
 #
-# **Runtime:** about 25 s on a 2-core laptop CPU (measured with `make report`; the timing sweeps show a
+# **Runtime:** about 27 s on a 2-core CPU (measured with `make report`; the timing sweeps show a
 # progress bar).
 
 # %%
