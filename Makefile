@@ -11,11 +11,17 @@ JUPYTER_PORT ?= 8888
 # JupyterLab refuses to start as root (as in containers) unless told it may.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 LESSONS ?= $(sort $(wildcard lessons/*.py))
+# Where torch alone comes from on the first install (tools/install_env.py). On Linux, PyPI's torch is the
+# CUDA build (~2.7 GB with its nvidia-* packages), so the default is PyTorch's CPU wheel index (~190 MB);
+# when that index does not answer within 5 s the install falls back to the default index.
+# `TORCH_INDEX= make setup` always uses the default index. macOS: PyPI's wheel is already CPU-only.
+TORCH_INDEX ?= $(if $(filter Linux,$(shell uname -s)),https://download.pytorch.org/whl/cpu,)
 
 .PHONY: setup lab test unit nbval notebooks lint format bench clean help test-browser solutions report
 .DEFAULT_GOAL := help
 
 help:
+	@echo "make setup      create .venv only; torch from TORCH_INDEX=$(TORCH_INDEX) (empty: the default index)"
 	@echo "make lab        set up .venv if needed, then open JupyterLab on the lessons (JUPYTER_PORT=$(JUPYTER_PORT))"
 	@echo "make test       set up .venv if needed, then unit tests + pairing gate + strict nbval on every notebook + browser test"
 	@echo "make notebooks  rebuild notebooks/*.ipynb from lessons/*.py and execute them (LESSONS=... for a subset)"
@@ -28,9 +34,9 @@ help:
 # The venv is rebuilt only when requirements.txt or pyproject.toml change.
 $(STAMP): requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed; set PYTHON=/path/to/python3.11")'
-	@echo ">>> setting up $(VENV) (about a minute; torch is the CPU wheel pinned in requirements.txt)"
+	@echo ">>> setting up $(VENV): ~350 MB to download, 1.5 GB on disk (README: What the first run installs)"
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet -r requirements.txt 2>&1 | { grep -v "is ignored: it is neither" || true; }
+	$(BIN)/python tools/install_env.py --torch-index "$(TORCH_INDEX)"
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
 

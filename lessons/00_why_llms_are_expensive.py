@@ -4,19 +4,21 @@
 # **What you will learn**
 # - how to count a Transformer's parameters from six numbers in its config, and land on GPT-3's
 #   "175 B";
-# - how many bytes those weights take at fp32, fp16 and int8, and how many GPUs that means;
+# - how many bytes those weights take at fp32, fp16 and int8, and how many GPUs that means (an
+#   "80 GB" GPU holds 80 GiB);
 # - why a forward pass costs about **2N FLOPs per token** (N = parameters), checked by PyTorch's own
 #   FLOP counter, and why training costs about **6·N·D** (D = training tokens), checked against the
 #   GPT-3 paper;
-# - what the **KV cache** is and why it, not the weights, limits long-context decoding;
+# - what the **KV cache** is and why it, not the weights, limits long-context decoding, and how long
+#   a context fits on one GPU (an exercise);
 # - the **n² score matrix** behind "long sequences are expensive";
 # - the four challenges (compute, inference, memory, long sequences), each with a number computed here.
 #
 # **Prerequisites:** Python and numpy; you have seen a Transformer diagram (attention + feed-forward
 # blocks). Lesson 01 explains attention itself; this lesson only counts.
 #
-# **Runtime:** about 10 s on a 2-core laptop CPU. No GPU, no downloads: a model's *size* is arithmetic
-# on its config, so we never need its weights.
+# **Runtime:** about 10 s on a 2-core laptop CPU (`make report`, 9–11 s on a busy machine). No GPU, no
+# downloads: a model's *size* is arithmetic on its config, so we never need its weights.
 
 # %%
 # %matplotlib inline
@@ -47,9 +49,9 @@ from tutor_lib.costs import (
     training_flops,
     weight_bytes,
 )
-from tutor_lib.exercises import check_attention_params, check_kv_cache_bytes
+from tutor_lib.exercises import check_attention_params, check_kv_cache_bytes, check_max_cached_tokens
 from tutor_lib.measure import count_flops, time_call
-from tutor_lib.plots import plot_memory_bars
+from tutor_lib.plots import memory_axis_limits, plot_memory_bars
 from tutor_lib.widgets import memory_explorer
 
 torch.manual_seed(0)
@@ -72,6 +74,13 @@ print(
 )
 
 # %% [markdown]
+# One architectural detail is not in that table. GPT-3 §2.1: the layers use "alternating dense and
+# locally banded sparse attention patterns", as in the Sparse Transformer (lesson 04): every other
+# layer lets each query score only a band of nearby keys. The band changes *which* (query, key) pairs
+# a layer scores, not its parameters, so the counts of this section are exact. The attention FLOPs
+# below treat every layer as dense (the paper does not give the band's width), so for GPT-3 they are
+# an upper bound.
+#
 # Every parameter sits in one of four places. With d = d_model, m = d_ff, V = vocabulary size and
 # L = layers:
 #
@@ -118,12 +127,17 @@ for shape in (GPT2_SMALL, MISTRAL_7B_LIKE, GPT3_175B):
 # ## 2. Bytes: where the weights have to live
 #
 # Each parameter is stored as a number of some precision: 4 bytes in fp32, 2 in fp16/bf16, 1 in int8,
-# half a byte in int4. Memory is counted in GiB (2³⁰ bytes); accelerators are sold in GB (10⁹ bytes),
-# so an 80 GB card (A100/H100) holds a little less than 80 GiB (first line below).
+# half a byte in int4. Memory is counted in GiB (2³⁰ bytes). Accelerator memory (HBM) is built in
+# binary sizes too, so the "80 GB" of an A100 80GB or H100 80GB means about **80 GiB**: `nvidia-smi`
+# reports 81,920 MiB on an A100 80GB and 81,559 MiB on an H100 80GB (slightly less on the
+# H100). Reading "80 GB" as 80 × 10⁹ bytes would undercount the card by 7 %.
+# `tutor_lib.costs.GPU_80GB_BYTES` is 80 GiB:
 
 # %%
 N = param_count(GPT3_175B)
-print(f"one 80 GB GPU = {GPU_80GB_BYTES / GIB:.1f} GiB")
+for card, mib in (("A100 80GB", 81_920), ("H100 80GB", 81_559)):
+    print(f"nvidia-smi on an {card}: {mib:,} MiB = {mib * MIB / GIB:.1f} GiB")
+print(f"GPU_80GB_BYTES = {GPU_80GB_BYTES / GIB:.0f} GiB | 80·10⁹ bytes would be {80e9 / GIB:.1f} GiB")
 print(f"{'format':>6} | {'weights':>10} | 80 GB GPUs just to hold them")
 for name, nbytes in (("fp32", 4), ("fp16", 2), ("int8", 1), ("int4", 0.5)):
     size = weight_bytes(GPT3_175B, nbytes)
@@ -143,16 +157,32 @@ for name, nbytes in (("fp32", 4), ("fp16", 2), ("int8", 1), ("int4", 0.5)):
 # per token as
 #
 # $$C_\text{forward} \approx 2N + 2\, n_\text{layer}\, n_\text{ctx}\, d_\text{model}.$$
+#
+# **A convention, stated once.** Papers differ by a factor 2 in that attention term. One query
+# against n_ctx keys costs 2·n_ctx·d for QKᵀ plus 2·n_ctx·d for PV: **4·n_ctx·d per layer**, the
+# *full* count that PaLM (Chowdhery et al. 2022, App. B) and the usual model-FLOPs-utilisation
+# formula use. Kaplan et al.'s table writes half of it and gives no reason. Half is what a *causal*
+# model needs: query i may only see keys 0 … i, on average about n_ctx/2 of them, so a kernel that
+# skips the masked half does about 2·n_ctx·d. **These lessons count full attention unless a cell says
+# causal** (`tutor_lib.costs.attention_flops(..., causal=True)` counts only the allowed pairs).
 
 # %%
 per_token = flops_per_token(GPT3_175B, n_ctx=2048)
+L, n_ctx = GPT3_175B.n_layers, 2048
+full_attention = 4 * L * n_ctx * GPT3_175B.d_model  # QKᵀ + PV against all n_ctx keys, every layer
 print(f"N (non-embedding)        = {non_embedding_params(GPT3_175B) / 1e9:.1f} B")
 print(f"2N                       = {per_token['params']:.3e} FLOPs per token")
 share = 100 * per_token["attention"] / per_token["total"]
-print(f"2·n_layer·n_ctx·d_model  = {per_token['attention']:.3e}  ({share:.1f} % of the total)")
+print(
+    f"2·n_layer·n_ctx·d_model  = {per_token['attention']:.3e}  ({share:.1f} % of the total)  Kaplan ≈ causal"
+)
+share_full = 100 * full_attention / (per_token["params"] + full_attention)
+print(f"4·n_layer·n_ctx·d_model  = {full_attention:.3e}  ({share_full:.1f} % of the total)  full, lesson 02")
 
 # %% [markdown]
-# At GPT-3's 2048-token context the attention term is a small correction: the parameters dominate.
+# At GPT-3's 2048-token context the attention term is a small correction either way: 1.4 % counted
+# Kaplan's (causal) way, 2.7 % counted in full, the figure lesson 02 arrives at from the other side.
+# The parameters dominate.
 #
 # Don't trust the rule, count. `tutor_lib.measure.count_flops(fn, *args)` runs `fn` under PyTorch's
 # `FlopCounterMode`, which records every matrix multiplication (and counts (m, k) @ (k, p) as
@@ -178,9 +208,9 @@ print(f"2N + 4·n_layer·n·d_model    : {2 * weights_N + dense_attention:>9,}")
 print(f"the 2N part is {100 * 2 * weights_N * n / counted:.0f} % of the count")
 
 # %% [markdown]
-# Exact agreement. The attention term here is 4·n·d per layer rather than Kaplan's 2·n·d: these layers
-# compute the *full* n × n score matrix, while a causal language model only needs the lower triangle
-# (on average n/2 keys per token), which is what Kaplan's formula assumes.
+# Exact agreement, with the full attention term 4·n·d per layer: these layers compute the whole n × n
+# score matrix. (Even with a causal mask they would: masking sets scores to −∞ *after* computing
+# them. Only a kernel that skips the masked half saves it, which is where Kaplan's 2·n·d fits.)
 #
 # ### Training: 6·N·D
 #
@@ -264,14 +294,27 @@ print(f"for comparison, the Mistral-like weights in fp16: {weight_bytes(mistral)
 # waits on memory, not arithmetic. That is the **inference** challenge: batching many sequences reuses
 # each weight read, but every sequence brings its own KV cache.
 
+#
+# The plot runs every shape to 128k tokens. GPT-3 cannot get there: it has 2,048 learned positions
+# (section 1) and no embedding for position 2,049, so its curve beyond 2k (dotted) is hypothetical,
+# the cache it *would* need. (The Mistral-like shape uses rotary positions, which have no table to
+# run out of.)
+
 # %%
 contexts = 2 ** np.arange(10, 18)
 fig, ax = plt.subplots(figsize=(5.2, 3.0), layout="constrained")
 for shape in (GPT3_175B, no_gqa, mistral):
     label = shape.name + (" (no GQA)" if shape is no_gqa else "")
-    ax.plot(contexts, [kv_cache_bytes(shape, int(t)) / GIB for t in contexts], "o-", label=label)
+    if shape.n_positions:
+        label += f" (dotted: past its {shape.n_positions:,} positions)"
+    gib = np.array([kv_cache_bytes(shape, int(t)) / GIB for t in contexts])
+    real = contexts <= shape.n_positions if shape.n_positions else np.ones(len(contexts), dtype=bool)
+    (line,) = ax.plot(contexts[real], gib[real], "o-", label=label)
+    if not real.all():  # beyond the model's positions: hypothetical
+        ax.plot(contexts[real.sum() - 1 :], gib[real.sum() - 1 :], "o:", color=line.get_color(), mfc="none")
+ax.axvline(GPT3_175B.n_positions, color="tab:blue", linewidth=0.8, alpha=0.5)
 ax.axhline(weight_bytes(mistral) / GIB, color="grey", linestyle=":", label="Mistral-like weights, fp16")
-ax.axhline(GPU_80GB_BYTES / GIB, color="tab:red", linestyle="--", linewidth=1, label="one 80 GB GPU")
+ax.axhline(GPU_80GB_BYTES / GIB, color="tab:red", linestyle="--", linewidth=1, label="one 80 GB GPU (80 GiB)")
 ax.set(
     xscale="log",
     yscale="log",
@@ -308,7 +351,8 @@ for n in (2048, 8192, 32768, 131072):
 #
 # ## 6. The four challenges, in numbers
 #
-# Each row is computed from the cells above:
+# Each row is computed from the cells above. (A newly generated token's query meets every cached key,
+# so its attention term is the full 4·n·d per layer, with nothing masked to skip.)
 
 # %%
 mistral_32k_scores = score_matrix_bytes(32768, mistral.n_heads, 2)
@@ -316,8 +360,8 @@ challenges = [
     ("compute", f"training GPT-3: 6·N·D = {C:.2e} FLOPs"),
     (
         "inference",
-        f"{per_token['total']:.2e} FLOPs and {weight_bytes(GPT3_175B) / GIB:.0f} GiB of fp16 "
-        f"weights read per generated token",
+        f"{per_token['params'] + full_attention:.2e} FLOPs and {weight_bytes(GPT3_175B) / GIB:.0f} GiB of "
+        f"fp16 weights read per generated token (at 2,048 tokens of context)",
     ),
     (
         "memory",
@@ -337,11 +381,12 @@ for name, number in challenges:
 # ## 7. Explore: where the bytes go
 #
 # Pick a model, then move the sliders: context length, batch size, bytes per value (fp32 … int4) and
-# the number of KV heads. The bars are in GiB on a log scale, the red line is one 80 GB GPU, and the
-# table under the plot shows the formula behind each bar with the numbers filled in.
+# the number of KV heads. Each dot is a byte count in GiB on a fixed log scale (on a log axis only
+# where a bar ends means anything, so dots), the red line is one 80 GB GPU (80 GiB), and the table
+# under the plot shows the formula behind each dot with the numbers filled in.
 #
 # Things to try: Mistral-like at 128k tokens and batch 8; GPT-3 with 8 KV heads instead of 96; every
-# model at int4. Which bar does the batch slider leave alone, and why?
+# model at int4. Which dot does the batch slider leave alone, and why?
 
 # %%
 explorer = memory_explorer()
@@ -349,19 +394,23 @@ explorer
 
 # %% [markdown]
 # For static viewers, the explorer's default (Mistral-like, 32k tokens, fp16) next to GPT-3 at its own
-# context length:
+# context length, on one shared scale:
 
 # %%
-fig, axes = plt.subplots(2, 1, figsize=(6.2, 3.6), layout="constrained")
-for ax, (shape, n) in zip(axes, ((mistral, 32768), (GPT3_175B, 2048)), strict=True):
-    values = memory_breakdown(shape, n)
+cases = [(mistral, 32768), (GPT3_175B, 2048)]
+values = [memory_breakdown(shape, n) for shape, n in cases]
+xlim = memory_axis_limits(*values, limit_gib=GPU_80GB_BYTES / GIB)  # one scale for both
+fig, axes = plt.subplots(2, 1, figsize=(6.2, 3.6), layout="constrained", sharex=True)
+for ax, (shape, n), v in zip(axes, cases, values, strict=True):
     plot_memory_bars(
-        values,
+        v,
         ax=ax,
+        xlim=xlim,
         limit_gib=GPU_80GB_BYTES / GIB,
-        limit_label="one 80 GB GPU",
+        limit_label="one 80 GB GPU (80 GiB)",
         title=f"{shape.name}, n = {n:,}, fp16, batch 1",
     )
+    ax.label_outer()  # one x label for the shared axis
 plt.show()
 
 # %% [markdown]
@@ -374,21 +423,26 @@ plt.show()
 # > **O(1)**, independent of n (Vaswani et al. 2017, Table 1). Transformers' gradient problems come from
 # > **depth** and LayerNorm placement (Xiong et al. 2020), not from sequence length.
 #
-# Measured: the size of ∂(last output)/∂(first input), for a tanh RNN and for one causal attention
-# layer, both with well-scaled random weights (float64, the mean of log₁₀ over 4 random networks):
+# Measured: the size of ∂(last output)/∂(first input), for an RNN h_t = act(W h_{t−1} + U x_t) and for
+# one causal attention layer (float64, the mean of log₁₀ over 4 random networks). Backpropagating
+# through one RNN step multiplies the gradient by diag(act′)·W, so after n steps it has been
+# multiplied by n such matrices. With W scaled by 0.9/√d, W's largest eigenvalue is about 0.9
+# (random-matrix theory), and tanh′ ≤ 1: every step shrinks the gradient, so that RNN is *built* to
+# vanish. The other two RNN columns scale W up: by 4/√d with tanh, and by 1.25/√d with no activation
+# at all (act = identity, a linear RNN, where the factor per step is W's eigenvalue, about 1.25).
 
 # %%
 SEEDS = 4  # one independent random network per seed, run side by side as a batch
 
 
-def rnn_gradient(n, d=16):
+def rnn_gradient(n, d=16, gain=0.9, act=torch.tanh):
     g = torch.Generator().manual_seed(n)
-    w = torch.randn(SEEDS, d, d, generator=g, dtype=torch.float64) * 0.9 / d**0.5
+    w = torch.randn(SEEDS, d, d, generator=g, dtype=torch.float64) * gain / d**0.5
     u = torch.randn(SEEDS, d, d, generator=g, dtype=torch.float64) / d**0.5
     x = torch.randn(SEEDS, n, d, 1, generator=g, dtype=torch.float64, requires_grad=True)
     h = torch.zeros(SEEDS, d, 1, dtype=torch.float64)
     for t in range(n):
-        h = torch.tanh(w @ h + u @ x[:, t])  # h_t = tanh(W h_{t-1} + U x_t): n steps from x_0 to h_n
+        h = act(w @ h + u @ x[:, t])  # h_t = act(W h_{t-1} + U x_t): n steps from x_0 to h_n
     h.sum().backward()
     return x.grad[:, 0].norm(dim=(1, 2))  # (SEEDS,) one gradient norm per network
 
@@ -404,18 +458,31 @@ def attention_gradient(n, d=16):
     return x.grad[:, 0].norm(dim=1)
 
 
-print(f"{'n':>5} | mean log10 ‖∂ last / ∂ first‖: {'RNN':>7} | {'attention':>9}")
+def identity(z):
+    return z
+
+
+rnns = {"tanh, W·0.9": (0.9, torch.tanh), "tanh, W·4": (4.0, torch.tanh), "linear, W·1.25": (1.25, identity)}
+print("mean log10 ‖∂ last output / ∂ first input‖")
+print(f"{'n':>5} | " + " | ".join(f"{'RNN ' + name:>19}" for name in rnns) + f" | {'attention':>9}")
 for n in (8, 32, 128, 256):
-    rnn = rnn_gradient(n).log10().mean().item()
+    rnn = [rnn_gradient(n, gain=gain, act=act).log10().mean().item() for gain, act in rnns.values()]
     att = attention_gradient(n).log10().mean().item()
-    print(f"{n:>5} | {'':>30} {rnn:>7.1f} | {att:>9.1f}")
+    print(f"{n:>5} | " + " | ".join(f"{r:>19.1f}" for r in rnn) + f" | {att:>9.1f}")
 
 # %% [markdown]
-# The RNN's gradient falls by a constant factor per step, dozens of orders of magnitude within a few
-# hundred tokens: the first token is forgotten. Over the same range attention's gradient loses only a
-# couple of orders of magnitude, roughly like a power of n rather than exponentially: not a vanishing
-# path, but the first token's shrinking share of a softmax over n keys. That effect is real, and it is
-# one of the genuine long-sequence problems:
+# The small-W RNN's gradient falls by a roughly constant factor per step, dozens of orders of magnitude
+# within a few hundred tokens: the first token is forgotten. Scale W up and the same product
+# **explodes** instead: by about 40 orders of magnitude for the linear RNN, and (more slowly and less
+# regularly, because saturated tanh units have tanh′ ≈ 0) for the tanh RNN with W·4. Either way the
+# gradient is a product of n factors, so it is exponential in n unless every factor is exactly 1.
+# That is what **gating** buys: an LSTM's cell state c_t = f_t ⊙ c_{t−1} + i_t ⊙ g_t has Jacobian
+# ∂c_t/∂c_{t−1} = diag(f_t), so with forget gates near 1 the gradient passes many steps almost
+# unchanged (Hochreiter & Schmidhuber 1997); it is still n steps long.
+#
+# Over the same range attention's gradient loses only a couple of orders of magnitude, roughly like
+# a power of n rather than exponentially: not a vanishing path, but the first token's shrinking share
+# of a softmax over n keys. That effect is real, and it is one of the genuine long-sequence problems:
 #
 # - **softmax dilution**: with more keys, each key's weight (and gradient) shrinks like 1/n unless the
 #   scores become sharper;
@@ -457,16 +524,44 @@ def my_attention_params(d_model, n_heads, n_kv_heads):
 passed = check_attention_params(my_attention_params)
 
 # %% [markdown]
+# ### Exercise 3: how long a context fits on one GPU?
+# The weights and the KV cache share a GPU's memory. Write
+# `my_max_cached_tokens(shape, memory_bytes, batch, bytes_per_value)`: the largest number of tokens t
+# such that the weights plus the KV cache of `batch` sequences of t tokens each, everything stored at
+# `bytes_per_value`, fit in `memory_bytes`. Return 0 if not even one token fits. (Ignore activations:
+# at decode time a fused kernel keeps them small.)
+#
+# Before you run the check, estimate the answer for the Mistral-like shape on one 80 GB GPU in fp16,
+# at batch 1 and at batch 16, from the numbers of sections 2 and 4.
+#
+# Hints: which of the two consumers of memory grows with t, and which does not? Write the condition
+# "fits" as an inequality in t and solve it; tokens come in whole numbers. `weight_bytes` and
+# `kv_cache_bytes` from `tutor_lib.costs` may help.
+
+
+# %%
+def my_max_cached_tokens(shape, memory_bytes, batch, bytes_per_value):
+    raise NotImplementedError  # your code here
+
+
+passed = check_max_cached_tokens(my_max_cached_tokens)
+
+# %% [markdown]
 # ## Summary
 #
 # - A Transformer's size follows from its config: GPT-3's 96 layers of width 12288 give 174.6 B
 #   parameters (the paper says 175 B), two thirds of them in the feed-forward layers.
-# - Bytes = parameters × bytes per value: 325 GiB in fp16 for GPT-3, five 80 GB GPUs just to hold them.
+# - Bytes = parameters × bytes per value: 325 GiB in fp16 for GPT-3, five 80 GB GPUs (80 GiB each:
+#   HBM is sized in binary units) just to hold them.
 # - A forward pass costs ≈ 2N FLOPs per token plus an attention term that grows with the context
-#   (counted exactly with `FlopCounterMode`); training costs ≈ 6·N·D, 3.14 × 10²³ FLOPs for GPT-3.
+#   (counted exactly with `FlopCounterMode`): 4·n·d per layer counted in full, as these lessons do,
+#   about half for a causal kernel (Kaplan's 2·n·d); training costs ≈ 6·N·D, 3.14 × 10²³ FLOPs for
+#   GPT-3. GPT-3 alternates dense and locally banded sparse attention layers, which changes only the
+#   attention term.
 # - Decoding keeps a KV cache of 2·L·n_kv·d_head bytes-per-value per token: 128 KiB per token for the
 #   Mistral-7B-like shape in fp16, 4 GiB at 32k tokens, and it multiplies with the batch.
 # - Attention's score matrix grows as n²; long sequences are expensive because of cost, not because of
-#   vanishing gradients (self-attention's path length is O(1)).
+#   vanishing or exploding gradients: those come from an RNN's product of n step Jacobians, while
+#   self-attention's path length is O(1).
 # - Next: lesson 01 builds attention; lesson 02 weighs the feed-forward network against it; lesson 03
 #   measures the quadratic wall.

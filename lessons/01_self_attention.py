@@ -2,17 +2,18 @@
 # # 01 · Self-attention, from three tokens to many heads
 #
 # **What you will learn**
-# - how one attention layer turns queries, keys and values into outputs, first by hand on 3 tokens, then
-#   in one vectorised line;
+# - where queries, keys and values come from (three different projections of the same tokens), and how
+#   one attention layer turns them into outputs, first by hand on 3 tokens, then in one vectorised line;
 # - why the scores are divided by √d_k (we measure the variance it cancels);
 # - why every softmax subtracts the row maximum first (we watch the naive one overflow);
 # - boolean masks, causal masks, and the off-by-alignment trap when a decoder has fewer queries than keys;
-# - multi-head attention, and what one layer costs: **4n²d** FLOPs for the scores plus **8nd²** for the
-#   projections, counted by PyTorch itself.
+# - multi-head attention, and grouped-query attention (an exercise), and what one layer costs: **4n²d**
+#   FLOPs for the scores plus **8nd²** for the projections, counted by PyTorch itself.
 #
 # **Prerequisites:** Python, numpy broadcasting, matrix multiplication; you have seen a Transformer diagram.
 #
-# **Runtime:** about 10 s on a 2-core laptop CPU. No GPU, no downloads.
+# **Runtime:** about 12 s on a 2-core laptop CPU (`make report`, 8–12 s on a busy machine). No GPU, no
+# downloads.
 #
 # Everything here is computed with `tutor_lib`, the small tested library next to these notebooks; its
 # core lines are shown in the cells, so you can read the algorithm and trust the tested version.
@@ -32,7 +33,7 @@ from tutor_lib.attention import (
     split_heads,
 )
 from tutor_lib.costs import MIB, attention_flops
-from tutor_lib.exercises import check_attention, check_causal_mask, check_softmax
+from tutor_lib.exercises import check_attention, check_causal_mask, check_gqa_attention, check_softmax
 from tutor_lib.plots import plot_attention, plot_mask
 from tutor_lib.widgets import attention_explorer
 
@@ -49,14 +50,40 @@ print("numpy", np.__version__.split(".")[0], "| torch", torch.__version__.split(
 # - a **key** k: *what do I contain, as an address?*
 # - a **value** v: *what do I hand over if you pick me?*
 #
-# Token i scores every token j by the dot product q_i · k_j, turns the scores into weights that sum to 1
-# with a softmax, and returns the weighted average of the values:
+# All three come from the same token vector x_i (its embedding, or the previous layer's output),
+# through three **different** learned matrices:
+#
+# $$q_i = x_i W_Q, \qquad k_i = x_i W_K, \qquad v_i = x_i W_V.$$
+#
+# So a token's query is not its key: what it looks for and how it can be found are learned
+# separately. For three tokens of width d_model = 4 and d_k = 2, d_v = 3:
+
+# %%
+proj_rng = np.random.default_rng(1)  # its own generator: the rest of the lesson's numbers stay put
+X3 = proj_rng.standard_normal((3, 4))  # (n, d_model) one row per token
+W_Q3, W_K3 = proj_rng.standard_normal((4, 2)), proj_rng.standard_normal((4, 2))  # (d_model, d_k)
+W_V3 = proj_rng.standard_normal((4, 3))  # (d_model, d_v)
+Q3, K3, V3 = X3 @ W_Q3, X3 @ W_K3, X3 @ W_V3  # one projection each, same X
+print("X", X3.shape, "→ Q", Q3.shape, "K", K3.shape, "V", V3.shape)
+print("token 0's query equals its key:", np.allclose(Q3[0], K3[0]))
+
+# %% [markdown]
+# In sections 1–7 we skip the projections and write Q, K and V down directly (first with small round
+# numbers you can follow on paper, then random ones); section 8 puts W_Q, W_K, W_V and an output
+# projection W_O back, with several heads.
+#
+# **Words.** Token i scores every token j by the dot product q_i · k_j and turns its row of scores
+# into **attention probabilities** p_ij ≥ 0 that sum to 1 over j, with a softmax; the output is the
+# average of the values under those probabilities. Papers (and PyTorch's `need_weights`) often call
+# the p_ij "attention weights"; in these lessons **weights** means only the learned parameters
+# (W_Q, W_K, W_V, W_O, …). `tutor_lib` still returns P as `weights` (`return_weights=True`), the name
+# PyTorch uses.
 #
 # $$\text{out}_i = \sum_j p_{ij}\, v_j, \qquad p_{ij} = \frac{e^{s_{ij}}}{\sum_l e^{s_{il}}}, \qquad
 # s_{ij} = \frac{q_i \cdot k_j}{\sqrt{d_k}}$$
 #
 # Here are three tokens with d_k = 2 and small round numbers, so that you can follow every step on paper.
-# The values are one-hot-ish, so each output literally says "how much of token j did I take".
+# The values are one-hot, so each output literally says "how much of token j did I take".
 
 # %%
 tokens = ["the", "cat", "sat"]
@@ -85,13 +112,13 @@ for i in range(3):
     e = np.exp(S_loop[i])
     P_loop[i] = e / e.sum()  # p_ij = exp(s_ij) / Σ_l exp(s_il)
 out_loop = P_loop @ V  # out_i = Σ_j p_ij v_j
-print("weights (rows sum to 1):\n", P_loop)
+print("attention probabilities (rows sum to 1):\n", P_loop)
 print("row sums:", P_loop.sum(axis=1))
 print("outputs:\n", out_loop)
 
 # %% [markdown]
-# Because V is the identity, each output row *is* its weight row: "the" takes 58 % of itself, 14 % of
-# "cat" and 28 % of "sat".
+# Because V is the identity, each output row *is* its row of probabilities: "the" takes 58 % of itself,
+# 14 % of "cat" and 28 % of "sat".
 #
 # ## 2. The same thing, vectorised
 #
@@ -107,7 +134,7 @@ S = Q @ K.T / np.sqrt(d_k)  # (n_q, n_k) all scores at once
 P = np.exp(S) / np.exp(S).sum(axis=-1, keepdims=True)  # softmax over keys (last axis)
 out = P @ V  # (n_q, d_v)
 
-ours, weights = attention(Q, K, V, return_weights=True)
+ours, probs = attention(Q, K, V, return_weights=True)  # probs: P, returned as "weights"
 print(
     "vectorised == loops:",
     np.allclose(out, out_loop),
@@ -116,12 +143,12 @@ print(
 )
 
 # %% [markdown]
-# A picture of the weights. **Rows are queries** (who is looking, top to bottom) and **columns are keys**
-# (who is looked at). Colours run from 0 to 1 because the weights are probabilities.
+# A picture of P. **Rows are queries** (who is looking, top to bottom) and **columns are keys**
+# (who is looked at). Colours run from 0 to 1 because the entries are probabilities.
 
 # %%
 fig, ax = plt.subplots(figsize=(3.4, 2.9), layout="constrained")
-plot_attention(weights, ax=ax, tokens=tokens, title="softmax(QKᵀ/√d_k)")
+plot_attention(probs, ax=ax, tokens=tokens, title="softmax(QKᵀ/√d_k)")
 plt.show()
 
 # %% [markdown]
@@ -146,11 +173,12 @@ for dk in [1, 4, 16, 64, 256, 1024]:
 
 # %% [markdown]
 # The raw variance grows like d_k, the scaled one stays near 1. Why care? Large scores make the softmax
-# **saturate**: one weight goes to ~1, the rest to ~0. A saturated softmax has almost no gradient (its
+# **saturate**: one probability goes to ~1, the rest to ~0. A saturated softmax has almost no gradient (its
 # Jacobian is diag(p) − ppᵀ, which is ~0 when p is one-hot), so the layer stops learning.
 #
-# Below: 16 keys, random q and k. We measure the mean largest weight per row, the mean row entropy (in bits;
-# log₂ 16 = 4 bits means uniform), and the size of the softmax Jacobian, with and without the √d_k.
+# Below: 16 keys, random q and k. We measure the mean largest probability per row, the mean row entropy
+# (in bits; log₂ 16 = 4 bits means uniform), and the size of the softmax Jacobian, with and without the
+# √d_k.
 
 
 # %%
@@ -167,7 +195,7 @@ def saturation(dk, scaled, n=16, trials=200, seed=0):
 
 dks = [1, 4, 16, 64, 256, 1024]
 rows = {scaled: [saturation(dk, scaled) for dk in dks] for scaled in (True, False)}
-print(f"{'d_k':>5} | {'max weight':>22} | {'entropy (bits)':>22} | {'‖Jacobian‖':>22}")
+print(f"{'d_k':>5} | {'max probability':>22} | {'entropy (bits)':>22} | {'‖Jacobian‖':>22}")
 print(f"{'':>5} | {'÷√d_k':>10} {'raw':>11} | {'÷√d_k':>10} {'raw':>11} | {'÷√d_k':>10} {'raw':>11}")
 for dk, a, b in zip(dks, rows[True], rows[False], strict=True):
     print(
@@ -183,7 +211,7 @@ for scaled, style in ((True, "o-"), (False, "s--")):
 axes[0].set(
     xscale="log",
     xlabel="d_k",
-    ylabel="mean max weight",
+    ylabel="mean max probability",
     ylim=(0, 1.05),
     title="softmax saturates without √d_k",
 )
@@ -198,7 +226,7 @@ axes[0].legend(fontsize=8)
 plt.show()
 
 # %% [markdown]
-# With the scaling, the weights look the same at every width. Without it, already at d_k = 64 (a typical
+# With the scaling, the probabilities look the same at every width. Without it, already at d_k = 64 (a typical
 # head size) the top key takes most of the mass, the entropy has collapsed and the Jacobian (the gradient
 # signal) has shrunk to half; at d_k = 1024 it is a sixth. Read the numbers off the table above.
 #
@@ -224,13 +252,16 @@ print("stable softmax:", softmax(logits))
 print("same as softmax(logits - 1000):", np.allclose(softmax(logits), softmax(logits - 1000)))
 
 # %% [markdown]
-# `tutor_lib.attention.softmax` does exactly this, and also handles masked entries: a score of −∞ gets weight
-# 0, and a row in which *every* entry is −∞ (a query allowed to see nothing) gets all zeros instead of NaN.
+# `tutor_lib.attention.softmax` does exactly this, and also handles masked entries: a score of −∞ gets
+# probability 0, and a row in which *every* entry is −∞ (a query allowed to see nothing) gets all zeros
+# instead of NaN.
 #
 # ### Exercise 1: a stable softmax
 # Write `my_softmax(x)`: the softmax over the **last** axis of a numpy array of any shape.
 # It must survive logits of ±1000 and `-inf` entries, and return zeros for a row that is entirely `-inf`.
-# Hints: `x.max(axis=-1, keepdims=True)`; `np.isfinite`; `np.where`.
+# Hints: which constant can you subtract from every entry of a row without changing its softmax, and
+# which choice keeps every exp() ≤ 1? What is that constant for a row of all `-inf`, and what goes
+# wrong there?
 
 
 # %%
@@ -245,7 +276,7 @@ passed = check_softmax(my_softmax)
 #
 # A **mask** is a boolean matrix of shape (n_q, n_k); **True means "may attend"** (the same convention as
 # PyTorch's `scaled_dot_product_attention`). Masked scores are set to −∞ *before* the softmax, so they get
-# weight exactly 0 and the remaining weights still sum to 1.
+# probability exactly 0 and the remaining probabilities still sum to 1.
 #
 # Two everyday masks:
 # - **padding**: sequences in a batch have different lengths, so keys that are padding must be ignored;
@@ -253,19 +284,25 @@ passed = check_softmax(my_softmax)
 
 # %%
 n = 6
-x6 = rng.standard_normal((n, 4))
+q6, k6, v6 = (rng.standard_normal((n, 4)) for _ in range(3))  # (n, 4) each: three different arrays
 pad = np.ones((n, n), dtype=bool)
 pad[:, 4:] = False  # the last two tokens are padding: nobody may attend to them
 causal = causal_mask(n)
+_, p_causal = attention(q6, k6, v6, causal=True, return_weights=True)
 
-fig, axes = plt.subplots(1, 2, figsize=(6, 2.8), layout="constrained")
+fig, axes = plt.subplots(1, 3, figsize=(9.4, 2.8), layout="constrained")
 plot_mask(pad, ax=axes[0], title="padding: keys 4, 5 masked")
 plot_mask(causal, ax=axes[1], title="causal: key j ≤ query i")
+plot_attention(p_causal, mask=causal, ax=axes[2], annotate=False, title="P with the causal mask")
 plt.show()
 
-_, w_causal = attention(x6, x6, x6, causal=True, return_weights=True)
-print("causal weights above the diagonal are all 0:", np.all(w_causal[~causal] == 0))
-print("rows still sum to 1:", np.allclose(w_causal.sum(-1), 1))
+print("causal probabilities above the diagonal are all 0:", np.all(p_causal[~causal] == 0))
+print("rows still sum to 1:", np.allclose(p_causal.sum(-1), 1))
+
+# %% [markdown]
+# Blue = may attend, grey = masked, in every picture of these lessons. In a heatmap of P, grey marks
+# pairs that were never allowed, which is not the same as an allowed key that got probability ≈ 0
+# (the dark cells).
 
 # %% [markdown]
 # What if a query may attend to **no** key at all (all its row is False)? The softmax of an all −∞ row is
@@ -274,9 +311,9 @@ print("rows still sum to 1:", np.allclose(w_causal.sum(-1), 1))
 # %%
 nobody = np.ones((n, n), dtype=bool)
 nobody[2] = False  # query 2 may attend to nothing
-ours = attention(x6, x6, x6, nobody)
+ours = attention(q6, k6, v6, nobody)
 theirs = F.scaled_dot_product_attention(
-    *(torch.from_numpy(x6) for _ in range(3)), attn_mask=torch.from_numpy(nobody)
+    *(torch.from_numpy(a) for a in (q6, k6, v6)), attn_mask=torch.from_numpy(nobody)
 ).numpy()
 print("our row 2:", ours[2], "| SDPA row 2:", theirs[2], "| any NaN:", np.isnan(ours).any())
 
@@ -327,7 +364,8 @@ print("ours == the last 2 rows of full causal :", np.allclose(ours, full[-2:]))
 # ### Exercise 2: the bottom-right causal mask
 # Write `my_causal_mask(n_q, n_k)` returning a boolean (n_q, n_k) array, True where query i may attend to
 # key j. Check your answer on the n_q = 2, n_k = 5 picture above before running the check.
-# Hint: compare `np.arange(n_k)[None, :]` with `np.arange(n_q)[:, None] + (n_k - n_q)`.
+# Hint: section 6 says at which position query i sits; numpy broadcasting can compare every (query,
+# key) pair at once, without a loop.
 
 
 # %%
@@ -341,8 +379,9 @@ passed = check_causal_mask(my_causal_mask)
 # ### Exercise 3: attention with a mask
 # Write `my_attention(q, k, v, mask=None)` for inputs of shape (..., n_q, d_k), (..., n_k, d_k),
 # (..., n_k, d_v), where `mask` is boolean (True = may attend). Use your softmax from Exercise 1 (or
-# `tutor_lib.attention.softmax`). Hint: `np.where(mask, scores, -np.inf)`; transpose keys with
-# `k.swapaxes(-1, -2)` so that batch and head dimensions work.
+# `tutor_lib.attention.softmax`). Hints: a masked key must get probability exactly 0 while the kept
+# ones still sum to 1: does the mask act on the scores or on the probabilities? With batch and head
+# dimensions, `.T` reverses *all* axes; you only want to swap the last two.
 
 
 # %%
@@ -396,7 +435,7 @@ q_heads = split_heads(X @ W_q, num_heads)  # (h, n, d_h)
 print("X:", X.shape, "→ X @ W_q:", (X @ W_q).shape, "→ split_heads:", q_heads.shape)
 print("merge_heads(split_heads(.)) is the identity:", np.array_equal(merge_heads(q_heads), X @ W_q))
 
-_, head_weights = attention(
+_, head_probs = attention(
     q_heads,
     split_heads(X @ W_k, num_heads),
     split_heads(X @ W_v, num_heads),
@@ -408,7 +447,14 @@ print("MHA output:", y.shape)
 
 fig, axes = plt.subplots(1, num_heads, figsize=(6.4, 2.8), layout="constrained")
 for i, ax in enumerate(axes):
-    plot_attention(head_weights[i], ax=ax, title=f"head {i}", annotate=False, colorbar=i == num_heads - 1)
+    plot_attention(
+        head_probs[i],
+        mask=causal_mask(n),
+        ax=ax,
+        title=f"head {i}",
+        annotate=False,
+        colorbar=i == num_heads - 1,
+    )
 plt.show()
 
 # %% [markdown]
@@ -428,6 +474,31 @@ print("ours == nn.MultiheadAttention:", np.allclose(y, y_torch[0].numpy()))
 # Note the `~`: `nn.MultiheadAttention`'s boolean mask means the **opposite** (True = *blocked*) of SDPA's.
 # Always check a library's mask convention.
 #
+# ### Exercise 4: grouped-query attention
+# Lesson 00 met grouped-query attention (GQA): the Mistral-7B-like shape has 32 query heads but only 8
+# key/value heads, which makes its KV cache 4× smaller. Write
+# `my_gqa_attention(x, w_q, w_k, w_v, w_o, num_heads, num_kv_heads)`: multi-head self-attention (no
+# mask) in which w_k and w_v have shape (d_model, num_kv_heads · d_h), d_h = d_model // num_heads,
+# and each key/value head serves num_heads // num_kv_heads **consecutive** query heads (with 8 query
+# heads and 2 KV heads, query heads 0–3 use KV head 0 and 4–7 use KV head 1: the convention of
+# Mistral and of PyTorch's `scaled_dot_product_attention(..., enable_gqa=True)`). This section
+# gives you the pieces, not the assembly.
+#
+# Hints: what shape do `x @ w_k` and `split_heads` give now, and what shape does `attention` need
+# for each query head's keys? Which numpy function copies an entry along an axis a given number of
+# times in a row? Sanity check: with num_kv_heads = num_heads your function must equal
+# `multi_head_attention` above.
+
+
+# %%
+def my_gqa_attention(x, w_q, w_k, w_v, w_o, num_heads, num_kv_heads):
+    raise NotImplementedError  # your code here
+
+
+passed = check_gqa_attention(my_gqa_attention)
+
+# %% [markdown]
+#
 # ## 9. What one layer costs
 #
 # Count floating-point operations (a multiply-add = 2 FLOPs) for one sequence of n tokens and width d:
@@ -439,9 +510,10 @@ print("ours == nn.MultiheadAttention:", np.allclose(y, y_torch[0].numpy()))
 # | weighted values PV | h × (n, n) @ (n, d_h) | 2n²d |
 # | output projection | (n, d) @ (d, d) | 2nd² |
 #
-# Total: **8nd² + 4n²d**. Rather than trust the table, let PyTorch count: `tutor_lib.measure.count_flops`
-# runs a function under PyTorch's `FlopCounterMode`, which records every matmul. We run a plain torch
-# attention layer (the same lines as `multi_head_attention`).
+# Total: **8nd² + 4n²d**. (With grouped-query attention, Exercise 4, W_K and W_V are narrower and the
+# projections cost less; lesson 02 counts that.) Rather than trust the table, let PyTorch count:
+# `tutor_lib.measure.count_flops` runs a function under PyTorch's `FlopCounterMode`, which records every
+# matmul. We run a plain torch attention layer (the same lines as `multi_head_attention`).
 
 # %%
 from tutor_lib.measure import count_flops
@@ -472,39 +544,42 @@ for n, d in [(64, 64), (256, 64), (256, 128), (1024, 64)]:
 # n = 2d (128 tokens for d = 64, 8192 for d = 4096) the n² part takes over. (Lesson 02 adds the
 # feed-forward network, which moves that crossover further out.)
 #
-# > **Myth:** "Attention is O(n²)."
-# > **Fact:** its *time* is O(n²·d): every one of the n² scores is a d-long dot product, and so is every
-# > weighted sum. Its *memory* for the weights is O(n²) per head (and per layer, during training), independent
-# > of d. Both halves are measured below: doubling d doubles the n² FLOPs, while the weights matrix keeps
-# > its size.
+# > **Imprecise:** "Attention is O(n²)."
+# > **Precise:** true as a statement about n, but it hides d. Its *time* is O(n²·d): every one of the
+# > n² scores is a d-long dot product, and so is every weighted sum of values (plus 8nd² for the
+# > projections). Its *memory* for the probabilities is O(n²) per head (and per layer, during
+# > training), independent of d. Both halves are measured below: doubling d doubles the n² FLOPs,
+# > while the n × n matrix of probabilities keeps its size.
 
 
 # %%
-def attention_weights(q, k):
+def attention_probs(q, k):
     return torch.softmax(q @ k.transpose(-1, -2) / q.shape[-1] ** 0.5, dim=-1)  # (1, n, n)
 
 
 for n, d in [(512, 64), (512, 128), (1024, 64)]:
     q, k, v = (torch.randn(1, n, d) for _ in range(3))
-    flops = count_flops(lambda q, k, v: attention_weights(q, k) @ v, q, k, v)
-    p = attention_weights(q, k)
+    flops = count_flops(lambda q, k, v: attention_probs(q, k) @ v, q, k, v)
+    p = attention_probs(q, k)
     print(
         f"n={n:>5} d={d:>4}: score+PV FLOPs = {flops / 1e6:7.1f} M "
-        f"(4n²d = {4 * n * n * d / 1e6:7.1f} M) | weights matrix {p.nbytes / MIB:4.1f} MiB"
+        f"(4n²d = {4 * n * n * d / 1e6:7.1f} M) | probabilities (n × n) {p.nbytes / MIB:4.1f} MiB"
     )
 
 # %% [markdown]
-# At n = 512, doubling d from 64 to 128 doubles the FLOPs but leaves the weights matrix unchanged;
+# At n = 512, doubling d from 64 to 128 doubles the FLOPs but leaves the probability matrix unchanged;
 # doubling n instead quadruples both. That per-head n × n matrix is what lessons 03–05 are about.
 #
 # ## 10. Explore
 #
-# Move the sliders: sequence length, d_k, a multiplier on the scale (a "temperature": above 1 sharpens,
-# below 1 flattens), the √d_k switch, causal masking, and the random seed. The line under the picture gives
-# the standard deviation of the scaled scores, the mean row entropy and the mean largest weight.
+# Move the sliders: sequence length, d_k, an **inverse temperature** β that multiplies the scores
+# (scores = β·q·k/√d_k; β > 1 sharpens the softmax, β < 1 flattens it; a softmax "temperature" T is
+# β = 1/T), the √d_k switch, causal masking, and the random seed. Masked pairs are grey. The line
+# under the picture gives the standard deviation of the scaled scores, the mean row entropy and the
+# mean largest probability.
 #
-# Things to try: switch off "divide by √d_k" and raise d_k to 512; set the multiplier to 1/16; turn on
-# causal and look at the first row.
+# Things to try: switch off "divide by √d_k" and raise d_k to 512; set β to 1/16; turn on causal and
+# look at the first row.
 
 # %%
 explorer = attention_explorer(n=8, d_k=64)
@@ -519,23 +594,28 @@ from tutor_lib.attention import random_attention_weights, row_stats
 
 fig, axes = plt.subplots(1, 2, figsize=(6.6, 2.9), layout="constrained")
 for ax, scaled in zip(axes, (True, False), strict=True):
-    _, w = random_attention_weights(8, 512, sqrt_scaling=scaled)
+    _, p = random_attention_weights(8, 512, sqrt_scaling=scaled)
     plot_attention(
-        w,
+        p,
         ax=ax,
         annotate=False,
         colorbar=not scaled,
-        title=f"d_k=512, {'÷√d_k' if scaled else 'raw'}: max w {row_stats(w)['max_weight']:.2f}",
+        title=f"d_k=512, {'÷√d_k' if scaled else 'raw'}: max p {row_stats(p)['max_weight']:.2f}",
     )
 plt.show()
 
 # %% [markdown]
 # ## Summary
 #
-# - Attention = scores (q·k), softmax over keys, weighted sum of values: `softmax(QKᵀ/√d_k) V`.
+# - Q, K and V are three different projections of the same tokens (x W_Q, x W_K, x W_V).
+# - Attention = scores (q·k), softmax over keys into attention probabilities, their average of the
+#   values: `softmax(QKᵀ/√d_k) V`.
 # - √d_k keeps the score variance at 1 (measured), so the softmax neither saturates nor loses its gradient.
 # - Always subtract the row maximum before exp(); masked entries are −∞ and a fully masked row gives 0.
 # - Masks are boolean, True = may attend (SDPA), but `nn.MultiheadAttention` uses the opposite convention.
 # - Causal masks with n_q ≠ n_k must be bottom-right aligned for decoding; SDPA's `is_causal` is top-left.
-# - One layer costs 8nd² + 4n²d FLOPs (counted by PyTorch): O(n²·d) time and an O(n²) weights matrix per
-#   head. Lesson 02 adds the feed-forward network; lesson 03 measures where the n² wall hits.
+# - Multi-head attention splits d_model into h heads; grouped-query attention lets consecutive query
+#   heads share one key/value head.
+# - One layer costs 8nd² + 4n²d FLOPs (counted by PyTorch): "attention is O(n²)" is shorthand for
+#   O(n²·d) time and an O(n²) probability matrix per head. Lesson 02 adds the feed-forward network;
+#   lesson 03 measures where the n² wall hits.

@@ -7,13 +7,16 @@
 # - its cost: **8d²** parameters and **16nd²** FLOPs when m = 4d, twice the attention projections;
 # - how a layer's FLOPs split between the projections, the FFN and the n² attention scores as the
 #   sequence grows, and the exact length **n = 2d + m** where the scores take over, counted by PyTorch;
-# - SwiGLU, the gated FFN of LLaMA and Mistral;
-# - the chunked FFN: identical outputs with a fraction of the peak memory, measured.
+#   why that is a statement about FLOPs only (time and memory meet the n² term much earlier);
+# - SwiGLU, the gated FFN of LLaMA and Mistral, and how grouped-query attention moves the crossover;
+# - the chunked FFN: identical outputs with a fraction of the peak memory, measured;
+# - Mixture of Experts: many FFNs, a router, and parameters that do not all cost FLOPs.
 #
 # **Prerequisites:** lesson 01 (attention and its cost 8nd² + 4n²d); lesson 00 helps for the numbers of
 # GPT-3.
 #
-# **Runtime:** about 15 s on a 2-core laptop CPU.
+# **Runtime:** about 15–20 s on a 2-core laptop CPU (`make report`: 12–19 s on a busy machine). No GPU, no
+# downloads.
 
 # %%
 # %matplotlib inline
@@ -30,10 +33,13 @@ from tutor_lib.costs import (
     crossover_length,
     ffn_flops,
     layer_flops,
+    moe_ffn_flops,
+    moe_param_counts,
+    param_count,
 )
-from tutor_lib.exercises import check_chunked_ffn, check_crossover_length
-from tutor_lib.ffn import chunked_ffn, ffn, swiglu
-from tutor_lib.measure import count_flops, flop_counts_by_op, peak_bytes
+from tutor_lib.exercises import check_causal_crossover, check_chunked_ffn, check_crossover_length
+from tutor_lib.ffn import chunked_ffn, ffn, moe_ffn, swiglu
+from tutor_lib.measure import count_flops, flop_counts_by_op, peak_bytes, time_call
 from tutor_lib.plots import plot_flop_shares
 from tutor_lib.widgets import flop_share_explorer
 
@@ -138,8 +144,9 @@ print(f"ffn_flops(n, d, m) = 4ndm : {ffn_flops(n, d, 4 * d):,}")
 # %% [markdown]
 # ## 5. Who dominates, as the sequence grows?
 #
-# Per layer and sequence: projections 8nd², FFN 4ndm and scores 4n²d. The first two grow like n, the
-# scores like n². They are equal when
+# Per layer and sequence: projections 8nd², FFN 4ndm and scores 4n²d (the full count, QKᵀ and PV over
+# every (query, key) pair: the convention of these lessons, see lesson 00 §3). The first two grow like
+# n, the scores like n². They are equal when
 #
 # $$4n^2 d = 8nd^2 + 4ndm \quad\Longleftrightarrow\quad n = 2d + m \;(= 6d \text{ when } m = 4d).$$
 #
@@ -181,11 +188,58 @@ for n in (n_cross - 1, n_cross, n_cross + 1):
     print(f"n = {n}: scores {scores:>10,} {relation} projections + FFN {linear:>10,}")
 
 # %% [markdown]
-# > **Myth:** "Attention is the expensive part of a Transformer."
-# > **Fact:** its n² part dominates only beyond n = 2d + m. Below that, the FFN (twice the projections)
-# > does most of the work. At GPT-3's own context of 2048 tokens, far below its crossover, the scores
-# > are a small slice of every layer.
+# > **Imprecise:** "Attention is the expensive part of a Transformer."
+# > **Precise:** in **FLOPs**, its n² part overtakes the projections and the FFN only beyond
+# > n = 2d + m; below that the FFN (twice the projections) does most of the arithmetic, and at GPT-3's
+# > own 2048-token context the scores are a small slice of every layer. In **time** and **memory** the
+# > n² term arrives much earlier: the softmax, the scaling and the mask are element-wise passes over
+# > n² numbers per head that do a handful of FLOPs per byte they move (memory-bound), and the n × n
+# > probabilities of a non-fused kernel outgrow the FFN's n × m hidden layer as soon as h·n > m.
+# > Lesson 03 measures both curves; the next two cells show them at the crossover.
 #
+# Memory first, computed for the layer above (d = 64, m = 256, 4 heads), in float32:
+
+# %%
+for n in (64, 128, n_cross):
+    probs_bytes = 4 * heads * n * n  # one layer's n × n probabilities, all heads
+    hidden_bytes = 4 * n * m  # the FFN's hidden layer
+    print(
+        f"n = {n:>3}: probabilities {probs_bytes / 1024:7.0f} KiB | FFN hidden {hidden_bytes / 1024:4.0f} KiB"
+        f" | ratio {probs_bytes / hidden_bytes:4.1f}"
+    )
+
+# %% [markdown]
+# The probabilities pass the hidden layer at n = m/h = 64 and are 6× larger at the FLOP crossover.
+# Now time, on one thread: the attention core (QKᵀ, scaling, causal mask, softmax, PV) against the
+# projections and the FFN, compared with the scores' share of the FLOPs. Timings depend on the machine,
+# so this cell's output is not checked; on the machine that built this notebook the n² part's share of
+# the time was well above its share of the FLOPs at every length, more than double at n = 96.
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+threads = torch.get_num_threads()
+torch.set_num_threads(1)  # a fair comparison on a shared machine
+
+
+def attention_core(q, k, v, allowed):
+    s = (q @ k.transpose(-1, -2)) * q.shape[-1] ** -0.5  # (h, n, n)
+    return torch.softmax(s.masked_fill(~allowed, float("-inf")), dim=-1) @ v
+
+
+with torch.no_grad():
+    print(f"{'n':>4} | scores' share: of FLOPs | of time")
+    for n in (96, 192, 384):
+        x_t, allowed = torch.randn(n, d), torch.ones(n, n, dtype=torch.bool).tril()
+        q, k, v = (torch.randn(heads, n, d // heads) for _ in range(3))
+        t_core = time_call(attention_core, q, k, v, allowed, repeat=20, reduce="min")
+        t_rest = time_call(
+            lambda x_t=x_t: ([p(x_t) for p in projections], ffn_small(x_t)), repeat=20, reduce="min"
+        )
+        f = layer_flops(n, d, m)
+        print(f"{n:>4} | {f['scores'] / f['total']:>22.0%} | {t_core / (t_core + t_rest):>7.0%}")
+torch.set_num_threads(threads)
+
+# %% [markdown]
 # The FLOP shares depend only on the ratios n/d and m/d (divide every term by nd²). So a layer 128×
 # narrower than GPT-3's, run on a sequence 128× shorter, splits its FLOPs exactly like GPT-3 at 2048
 # tokens, and that one we can count:
@@ -199,9 +253,17 @@ by_op = flop_counts_by_op(layer, x_t)  # {"aten.mm": …, "aten.bmm": …}
 counted_scores = by_op["aten.bmm"]  # QKᵀ and PV are the only batched matmuls in the layer
 share_counted = counted_scores / sum(by_op.values())
 gpt3 = layer_flops(2048, GPT3_175B.d_model, GPT3_175B.d_ff)
+gpt3_causal = layer_flops(2048, GPT3_175B.d_model, GPT3_175B.d_ff, causal=True)
 print(f"counted on the small layer: scores are {100 * share_counted:.2f} % of its FLOPs")
 print(f"formula for GPT-3 at 2048 : scores are {100 * gpt3['scores'] / gpt3['total']:.2f} % of its FLOPs")
 print(f"and the FFN               : {100 * gpt3['ffn'] / gpt3['total']:.2f} %")
+print(f"a causal kernel (n(n+1)/2 pairs): {100 * gpt3_causal['scores'] / gpt3_causal['total']:.2f} %")
+
+# %% [markdown]
+# 2.70 % is the *full* count, and it is the number lesson 00 found from the other side (2.7 %). Lesson
+# 00's 1.4 % used Kaplan et al.'s attention term, half of the full one; a causal kernel that skips
+# the masked half computes almost exactly that (last line). The factor 2 between the two lessons'
+# figures is causal vs full, nothing else.
 
 # %% [markdown]
 # ### Explore: the FLOP split
@@ -255,22 +317,59 @@ print(f"FLOPs on 10 tokens: SwiGLU counted {swiglu_flops:,} | ffn_flops(10, d, 4
 
 # %% [markdown]
 # Same parameters, same FLOPs; the gate is what the models buy with them. The Mistral-7B-like shape uses
-# a wider m = 3.5d. With 6ndm FLOPs in the FFN the crossover moves to 4n²d = 8nd² + 6ndm, i.e.
-# n = 2d + 1.5m:
+# a wider m = 3.5d, so its FFN costs 6ndm = 21nd². It also uses **grouped-query attention** (lesson 00):
+# 32 query heads share 8 key/value heads, so W_K and W_V are only d × d/4. Its projections cost
+# 2·n·d·(d + d/4 + d/4 + d) = **5nd²**, not 8nd² (the scores are unchanged: every query head still
+# meets every key). The crossover is then
+#
+# $$4n^2 d = 5nd^2 + 6ndm \quad\Longleftrightarrow\quad n = 1.25d + 1.5m.$$
+#
+# `crossover_length` and `layer_flops` take the head counts and `gated=True`:
 
 # %%
 s = MISTRAL_7B_LIKE
+mistral_layer = {"n_heads": s.n_heads, "n_kv_heads": s.kv_heads, "gated": True}
+print(f"{s.name}: m / d = {s.d_ff / s.d_model}, {s.n_heads} query heads, {s.kv_heads} KV heads")
+per_token = layer_flops(1, s.d_model, s.d_ff, **mistral_layer)
+print(f"projections per token: {per_token['projections'] / s.d_model**2:.0f}·d²")
+print(f"crossover n = 1.25d + 1.5m = {crossover_length(s.d_model, s.d_ff, **mistral_layer):,} tokens")
 print(
-    f"{s.name}: m / d = {s.d_ff / s.d_model}, crossover n = 2d + 1.5m = {2 * s.d_model + 3 * s.d_ff // 2:,}"
+    f"(ignoring GQA, 2d + 1.5m  = {crossover_length(s.d_model, s.d_ff, gated=True):,}: wrong for this shape)"
 )
+
+# %% [markdown]
+# Counted on PyTorch modules. The FLOP shares depend only on n/d, m/d and the KV width over d, so a
+# layer 64× narrower (d = 64: 32 query heads of 2 dimensions, 8 KV heads, m = 224) crosses over at
+# 26,624 / 64 = 416 tokens. Projections are `nn.Linear` layers (K and V only 16 wide), the FFN is
+# SwiGLU, the scores are SDPA with `enable_gqa=True`:
+
+# %%
+scale = 64
+d, m, h, h_kv = s.d_model // scale, s.d_ff // scale, s.n_heads, s.kv_heads
+d_kv = h_kv * d // h  # 16: the width of K and V
+gqa_projections = [nn.Linear(d, width, bias=False) for width in (d, d_kv, d_kv, d)]  # W_Q, W_K, W_V, W_O
+gate, up, down = (nn.Linear(*shape, bias=False) for shape in ((d, m), (d, m), (m, d)))
+n_cross = crossover_length(d, m, n_heads=h, n_kv_heads=h_kv, gated=True)
+print(f"crossover for d = {d}, m = {m}: {n_cross} tokens")
+for n in (n_cross - 1, n_cross, n_cross + 1):
+    x_t = torch.randn(n, d)
+    q, kv = torch.randn(1, h, n, d // h), torch.randn(1, h_kv, n, d // h)  # (b, h, n, d_h), (b, h_kv, n, d_h)
+    scores = count_flops(lambda q=q, kv=kv: F.scaled_dot_product_attention(q, kv, kv, enable_gqa=True))
+    linear = count_flops(
+        lambda x_t=x_t: ([p(x_t) for p in gqa_projections], down(F.silu(gate(x_t)) * up(x_t)))
+    )
+    relation = "<" if scores < linear else ("=" if scores == linear else ">")
+    print(f"n = {n}: scores {scores:>10,} {relation} projections + FFN {linear:>10,}")
 
 # %% [markdown]
 # ## 7. The chunked FFN: same output, less memory
 #
-# The FFN's hidden layer h is the largest temporary in the layer: n × m numbers, 4× the size of its
-# input when m = 4d. Because the FFN is position-wise, nothing forces us to hold all n rows of h at
-# once. Process a **chunk** of c tokens at a time and write each chunk's output into place (Reformer,
-# Kitaev et al. 2020, does this):
+# The FFN's hidden layer h is the largest temporary *of the FFN*: n × m numbers, 4× the size of its
+# input when m = 4d. (Not of the whole layer: without a fused kernel, attention's n × n probabilities
+# are larger at long n, as section 5 showed; the next cell computes both for this section's sizes.)
+# Because the FFN is position-wise, nothing forces us to hold all n rows of h at once. Process a
+# **chunk** of c tokens at a time and write each chunk's output into place (Reformer, Kitaev et al.
+# 2020, does this):
 
 # %%
 n, d, m = 4096, 64, 256
@@ -286,6 +385,11 @@ for start in range(0, n, c):
 
 plain = ffn(x, W1, b1, W2, b2)
 print("inline chunks == ffn:", np.allclose(out, plain))
+heads = 4  # a d = 64 layer with 4 heads of 16
+print(
+    f"float64, n = {n}: FFN hidden layer {8 * n * m / MIB:.0f} MiB | "
+    f"one layer's probabilities without a fused kernel {8 * heads * n * n / MIB:.0f} MiB"
+)
 for c in (4096, 1000, 64, 7):
     diff = np.abs(chunked_ffn(x, W1, b1, W2, b2, chunk_size=c) - plain).max()
     print(f"chunked_ffn, chunk_size {c:>4}: max |difference| < 1e-12: {diff < 1e-12}")
@@ -331,12 +435,138 @@ plt.show()
 # exists. The FLOPs are unchanged. (During *training* the hidden activations are normally kept for the
 # backward pass anyway; lesson 07 combines chunking with recomputation.)
 #
-# ## 8. Exercises
+# ## 8. Mixture of Experts: parameters that do not all cost FLOPs
+#
+# Every token uses every weight of a dense FFN, so more FFN parameters mean more FLOPs per token. A
+# **Mixture-of-Experts** (MoE) layer breaks that link (Shazeer et al. 2017; Switch Transformer, Fedus
+# et al. 2022; Mixtral, Jiang et al. 2024). It holds E FFNs, the **experts**, and a **router** W_r
+# (d × E). Each token picks the k experts with the largest router logits, and only those run on it:
+#
+# $$r_i = x_i W_r, \qquad T_i = \text{top-}k(r_i), \qquad
+# g_{ie} = \frac{e^{r_{ie}}}{\sum_{e' \in T_i} e^{r_{ie'}}}, \qquad
+# \text{out}_i = \sum_{e \in T_i} g_{ie}\, \text{FFN}_e(x_i).$$
+#
+# The gates g are a softmax over the k chosen logits only, so they sum to 1 (Mixtral's choice; it is
+# the same as a softmax over all E logits, keeping the k largest and dividing by their sum). In
+# code, the router is one matmul, and each expert runs on the rows routed to it:
+
+# %%
+n, d, m, E, k = 512, 64, 256, 8, 2
+x = rng.standard_normal((n, d))
+w_router = rng.standard_normal((d, E)) / np.sqrt(d)
+experts = [
+    (
+        rng.standard_normal((d, m)) / np.sqrt(d),
+        np.zeros(m),
+        rng.standard_normal((m, d)) / np.sqrt(m),
+        np.zeros(d),
+    )
+    for _ in range(E)
+]
+
+logits = x @ w_router  # (n, E)       r_i = x_i W_r
+chosen = np.argsort(-logits, axis=-1, kind="stable")[:, :k]  # (n, k)  the top-k experts per token
+top = np.take_along_axis(logits, chosen, axis=-1)  # (n, k)
+gates = np.exp(top - top[:, :1]) / np.exp(top - top[:, :1]).sum(-1, keepdims=True)  # softmax over the k
+out = np.zeros((n, d))
+for e, expert in enumerate(experts):
+    rows, slot = np.nonzero(chosen == e)  # the tokens routed to expert e
+    out[rows] += gates[rows, slot, None] * ffn(x[rows], *expert)  # only those rows run through it
+
+ours, counts = moe_ffn(x, w_router, experts, top_k=k)
+print("inline == tutor_lib.ffn.moe_ffn:", np.allclose(out, ours))
+print("tokens per expert:", counts, "| sum = n·k:", counts.sum() == n * k)
+same, _ = moe_ffn(x, w_router, [experts[0]] * E, top_k=k)
+print("8 identical experts == one FFN:", np.allclose(same, ffn(x, *experts[0])))
+
+# %% [markdown]
+# **Parameters vs active parameters.** Mixtral 8x7B is the Mistral-7B shape with each FFN replaced by
+# 8 SwiGLU experts and top-2 routing. Attention, embeddings and norms are shared, so it is not 8 × 7 B:
+
+# %%
+moe = moe_param_counts(MISTRAL_7B_LIKE, num_experts=8, top_k=2)
+print(f"dense Mistral-7B-like       : {param_count(MISTRAL_7B_LIKE) / 1e9:5.1f} B parameters")
+print(f"8 experts, top 2: total     : {moe['total'] / 1e9:5.1f} B (in memory)")
+print(f"                  active    : {moe['active'] / 1e9:5.1f} B (used by each token)")
+
+# %% [markdown]
+# Mixtral's paper and release give exactly these figures: 46.7 B parameters, 12.9 B of them used per
+# token. Memory pays for all 46.7 B (lesson 00's byte arithmetic); compute pays for 12.9 B.
+#
+# **FLOPs per token, counted.** The same layer in torch (an `nn.Linear` router, ReLU experts, each
+# expert applied to the rows routed to it), under `FlopCounterMode`:
+
+# %%
+router_t = nn.Linear(d, E, bias=False).double()
+experts_t = [nn.Sequential(nn.Linear(d, m), nn.ReLU(), nn.Linear(m, d)).double() for _ in range(E)]
+
+
+def torch_moe(x_t):
+    top = torch.topk(router_t(x_t), k, dim=-1)  # values, indices: (n, k)
+    gates_t = torch.softmax(top.values, dim=-1)
+    out_t = torch.zeros_like(x_t)
+    for e, expert in enumerate(experts_t):
+        rows, slot = torch.nonzero(top.indices == e, as_tuple=True)
+        out_t[rows] += gates_t[rows, slot, None] * expert(x_t[rows])
+    return out_t
+
+
+counted = count_flops(torch_moe, torch.from_numpy(x))
+print(f"counted: {counted / n:,.0f} FLOPs per token")
+print(f"router 2dE + k experts × 4dm = {moe_ffn_flops(1, d, m, num_experts=E, top_k=k):,}")
+print(f"a dense FFN of the same total width E·m: {ffn_flops(1, d, E * m):,} ({E // k}× more)")
+
+# %% [markdown]
+# The router costs 2dE per token, a rounding error, and each token pays for k experts out of E: the
+# layer has E/k = 4× the FFN parameters a token computes with.
+#
+# **Load imbalance.** Nothing forces the router to spread tokens evenly. Above, on isotropic random
+# tokens, the counts were close to the fair share n·k/E. Real hidden states are not isotropic; give
+# every token the same offset (a shared direction, as real activations have) and a few experts get
+# most of the work:
+
+# %%
+x_shared = x + 1.5 * rng.standard_normal(d)  # one offset added to every token
+_, counts_shared = moe_ffn(x_shared, w_router, experts, top_k=k)
+fair = n * k / E
+
+
+def switch_balance_loss(tokens, counts_e):
+    # Switch Transformer (Fedus et al. 2022, eq. 4): E · Σ_e f_e P_e, with f_e = counts_e / (n·k) the
+    # share of the routing slots and P_e the mean router probability (softmax over all E) of expert e
+    r = tokens @ w_router
+    probs = np.exp(r - r.max(-1, keepdims=True))
+    probs /= probs.sum(-1, keepdims=True)
+    return E * np.sum(counts_e / counts_e.sum() * probs.mean(0))
+
+
+for name, c, tokens in (("isotropic", counts, x), ("shared offset", counts_shared, x_shared)):
+    print(
+        f"{name:>13}: counts {c} | busiest / fair share {c.max() / fair:.2f} | "
+        f"balance loss {switch_balance_loss(tokens, c):.2f} (1 = even)"
+    )
+
+fig, ax = plt.subplots(figsize=(5.0, 2.6), layout="constrained")
+ax.bar(np.arange(E) - 0.2, counts, width=0.4, label="isotropic tokens")
+ax.bar(np.arange(E) + 0.2, counts_shared, width=0.4, label="tokens with a shared offset")
+ax.axhline(fair, color="black", linestyle=":", label=f"fair share n·k/E = {fair:.0f}")
+ax.set(xlabel="expert", ylabel="tokens routed", title=f"top-{k} of {E} experts, n = {n} tokens")
+ax.legend(fontsize=7)
+plt.show()
+
+# %% [markdown]
+# Why it matters: the experts run in parallel (often on different GPUs), so the busiest one sets the
+# time, and an expert's buffer is sized for its fair share times a *capacity factor*; tokens beyond
+# it are dropped or rerouted (Switch Transformer). Training therefore adds an auxiliary loss that is
+# smallest when the load is even, such as Switch's E · Σ_e f_e P_e above (1 when balanced, larger
+# when skewed), so that the router learns to spread the tokens.
+#
+# ## 9. Exercises
 #
 # ### Exercise 1: predict the crossover
 # Write `my_crossover_length(d_model, d_ff)`: the sequence length n at which one layer's attention
 # scores (4n²d FLOPs) cost exactly as much as its projections and FFN (8nd² + 4n·d·d_ff).
-# Hint: divide the equation by 4nd.
+# Hint: both sides of the equation share a common factor; once it is gone, what is left is linear in n.
 
 
 # %%
@@ -351,8 +581,8 @@ passed = check_crossover_length(my_crossover_length)
 # Write `my_chunked_ffn(x, w1, b1, w2, b2, *, chunk_size)` for x of shape (..., n, d): the ReLU FFN,
 # computed `chunk_size` tokens at a time along axis −2 (the last chunk may be shorter). The check
 # compares it with `ffn` and also **measures its peak memory** on a large input, so building the whole
-# hidden layer does not pass. Hints: `range(0, n, chunk_size)`; `x[..., start:start + chunk_size, :]`;
-# preallocate the output with `np.empty_like(x)` (or collect the chunks and `np.concatenate` them).
+# hidden layer does not pass. Hints: the inline loop of section 7 is a start. What must change so that
+# it works with leading (batch) dimensions and with a chunk_size that does not divide n?
 
 
 # %%
@@ -363,6 +593,28 @@ def my_chunked_ffn(x, w1, b1, w2, b2, *, chunk_size):
 passed = check_chunked_ffn(my_chunked_ffn)
 
 # %% [markdown]
+# ### Exercise 3: the crossover of a real model
+# Real decoders combine three things this lesson counted separately: grouped-query attention
+# (`n_kv_heads` of the `n_heads` heads hold keys and values), a gated FFN (`gated=True`: SwiGLU) and a
+# **causal** mask. Write `my_causal_crossover(d_model, d_ff, *, n_heads, n_kv_heads, gated, causal)`:
+# the first whole length n at which a layer's scores cost at least as much as its projections and FFN.
+# With `causal=True`, count the scores of a kernel that computes only the (query, key) pairs the
+# causal mask allows, each at 4·d FLOPs (QKᵀ and PV), and nothing else. With `causal=False` and
+# `gated=False` it must agree with Exercise 1.
+#
+# Hints: write each of the three costs as a function of n, one option at a time. Which projection
+# matrices does GQA shrink? How many pairs (i, j) with j ≤ i are there among n tokens? Your equation
+# may not have a whole-number solution: which n does "the first length at which" ask for?
+
+
+# %%
+def my_causal_crossover(d_model, d_ff, *, n_heads, n_kv_heads, gated, causal):
+    raise NotImplementedError  # your code here
+
+
+passed = check_causal_crossover(my_causal_crossover)
+
+# %% [markdown]
 # ## Summary
 #
 # - FFN(x) = act(x W1 + b1) W2 + b2, applied to every token on its own (position-wise): editing one
@@ -371,7 +623,14 @@ passed = check_chunked_ffn(my_chunked_ffn)
 # - A layer's FLOPs split into projections 8nd², FFN 4ndm and scores 4n²d; the scores dominate only for
 #   n > 2d + m (6d for m = 4d), which PyTorch's FLOP counter confirms at n = 384 for d = 64, m = 256.
 #   At GPT-3's 2048-token context they are a few percent of the work.
+#   That is a statement about FLOPs: in time (memory-bound softmax and masking) and memory (the n × n
+#   probabilities) the n² term matters much earlier.
 # - SwiGLU uses three matrices with m ≈ 8d/3: same parameters and FLOPs, a gated non-linearity.
+#   Grouped-query attention cuts the projections (5nd² for the Mistral-7B-like shape), which moves its
+#   crossover to n = 1.25d + 1.5m = 26,624.
 # - Because it is position-wise, the FFN can run in chunks of tokens: exactly the same output, and a
 #   peak memory of about the output plus one chunk instead of the whole n × m hidden layer.
+# - Mixture of Experts: E FFNs and a router that sends each token to k of them. Mixtral 8x7B holds
+#   46.7 B parameters but computes with 12.9 B per token; the router must be kept from overloading a
+#   few experts.
 # - Next, lesson 03: what happens past the crossover, where the n² terms take over time and memory.

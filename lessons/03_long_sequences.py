@@ -57,7 +57,7 @@ from tutor_lib.measure import (
     sweep,
     time_call,
 )
-from tutor_lib.plots import plot_memory_bars, plot_roofline, plot_scaling
+from tutor_lib.plots import memory_axis_limits, plot_memory_bars, plot_roofline, plot_scaling
 from tutor_lib.widgets import attention_memory_explorer, progress
 
 rng = np.random.default_rng(0)
@@ -318,24 +318,31 @@ for layers in (1, 2, 4):
 #
 # ### Explore: attention memory at inference and in training
 #
-# The bars compare one layer's scores at inference, everything dense attention saves for backward in
-# all L layers, and what a fused kernel saves, in fp32, with the formula behind each bar (d = 4096, as
-# in a 7B model). Things to try: n from 4k to 32k (×64 for the n² bars); 1 layer vs 32; 8 heads vs 32.
+# The dots compare one layer's scores at inference, everything dense attention saves for backward in
+# all L layers, and what a fused kernel saves, in fp32, with the formula behind each dot (d = 4096, as
+# in a 7B model). Things to try: n from 4k to 32k (×64 for the n² dots); 1 layer vs 32; 8 heads vs 32.
 
 # %%
 memory = attention_memory_explorer(n=4096, n_layers=32, n_heads=32)
 memory
 
 # %% [markdown]
-# The same bars, drawn statically at n = 4096 and n = 32768 (32 layers, 32 heads, batch 1):
+# The same dots, drawn statically on one scale at n = 4096 and n = 32768 (32 layers, 32 heads, batch 1):
 
 # %%
-fig, axes = plt.subplots(2, 1, figsize=(6.2, 3.6), layout="constrained")
-for ax, n in zip(axes, (4096, 32768), strict=True):
-    values = attention_training_bytes(n, d_model=4096, n_heads=32, n_layers=32)
+values = {n: attention_training_bytes(n, d_model=4096, n_heads=32, n_layers=32) for n in (4096, 32768)}
+xlim = memory_axis_limits(*values.values(), limit_gib=GPU_80GB_BYTES / GIB)  # one scale for both
+fig, axes = plt.subplots(2, 1, figsize=(6.2, 3.6), layout="constrained", sharex=True)
+for ax, (n, v) in zip(axes, values.items(), strict=True):
     plot_memory_bars(
-        values, ax=ax, limit_gib=GPU_80GB_BYTES / GIB, limit_label="one 80 GB GPU", title=f"n = {n:,}, fp32"
+        v,
+        ax=ax,
+        xlim=xlim,
+        limit_gib=GPU_80GB_BYTES / GIB,
+        limit_label="one 80 GB GPU (80 GiB)",
+        title=f"n = {n:,}, fp32",
     )
+    ax.label_outer()
 plt.show()
 
 # %% [markdown]

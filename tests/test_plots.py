@@ -12,10 +12,12 @@ import numpy as np
 import pytest
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 
 from tutor_lib.attention import attention, causal_mask
 from tutor_lib.plots import plot_attention, plot_mask
+from tutor_lib.plots.attention import ALLOWED_COLOUR, MASKED_COLOUR
 
 
 @pytest.fixture(autouse=True)
@@ -176,3 +178,49 @@ def test_plot_mask_rejects_bad_input():
         plot_mask(np.ones((3, 3), dtype=int))
     with pytest.raises(ValueError, match="mask"):
         plot_mask(np.ones(3, dtype=bool))
+
+
+def test_masked_pairs_get_their_own_colour_not_the_colour_of_zero():
+    n = 5
+    mask = causal_mask(n)
+    _, w = attention(
+        *(np.random.default_rng(3).standard_normal((n, 4)),) * 3, causal=True, return_weights=True
+    )
+    ax = plot_attention(w, mask=mask, annotate=False, colorbar=False)
+    image = ax.images[0]
+    cells = _rendered_cells(ax, w.shape)
+    allowed_rgba = np.asarray(image.cmap(image.norm(w)))
+    assert np.abs(cells[mask] - allowed_rgba[mask]).max() < 2.5 / 255
+    grey = np.asarray(to_rgba(MASKED_COLOUR))
+    assert np.abs(cells[~mask] - grey).max() < 2.5 / 255
+    zero = np.asarray(image.cmap(image.norm(0.0)))
+    assert np.abs(grey - zero)[:3].max() > 0.3  # masked is not drawn like a probability of 0
+    annotated = plot_attention(w, mask=mask, annotate=True, colorbar=False)
+    assert len(annotated.texts) == mask.sum()  # masked cells carry no "0.00"
+
+
+def test_negative_control_without_a_mask_masked_pairs_look_like_zero():
+    n = 4
+    _, w = attention(
+        *(np.random.default_rng(4).standard_normal((n, 3)),) * 3, causal=True, return_weights=True
+    )
+    ax = plot_attention(w, annotate=False, colorbar=False)
+    cells = _rendered_cells(ax, w.shape)
+    grey = np.asarray(to_rgba(MASKED_COLOUR))
+    assert np.abs(cells[~causal_mask(n)] - grey).max() > 0.3
+
+
+def test_plot_mask_uses_the_same_masked_colour_as_the_heatmap():
+    mask = causal_mask(4, 6)
+    ax = plot_mask(mask)
+    cells = _rendered_cells(ax, mask.shape)
+    assert np.abs(cells[~mask] - np.asarray(to_rgba(MASKED_COLOUR))).max() < 2.5 / 255
+    assert np.abs(cells[mask] - np.asarray(to_rgba(ALLOWED_COLOUR))).max() < 2.5 / 255
+
+
+def test_plot_attention_mask_errors_name_the_mask():
+    w = np.full((3, 3), 1 / 3)
+    with pytest.raises(TypeError, match="mask"):
+        plot_attention(w, mask=np.ones((3, 3)))
+    with pytest.raises(ValueError, match="mask"):
+        plot_attention(w, mask=np.ones((2, 3), dtype=bool))

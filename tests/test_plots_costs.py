@@ -1,5 +1,6 @@
 """Cost plots: the drawn data equals the formulas (shares sum to 100 %, crossover where 2d + m is),
-bars have the byte counts' lengths in GiB, slopes in the legend are the fitted ones; bad input."""
+memory dots sit at the byte counts in GiB on a shared scale, slopes in the legend are the fitted
+ones; bad input."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import pytest
 from matplotlib.figure import Figure
 
 from tutor_lib.costs import GIB, crossover_length, layer_flops
-from tutor_lib.plots import plot_flop_shares, plot_memory_bars, plot_scaling
+from tutor_lib.plots import memory_axis_limits, plot_flop_shares, plot_memory_bars, plot_scaling
 
 
 def _axes():
@@ -41,20 +42,47 @@ def test_flop_shares_default_range_spans_the_crossover():
     assert xs.min() < 4608 < xs.max()
 
 
-def test_memory_bars_lengths_are_gib_and_keep_the_order():
+def _dots(ax):
+    """(x, y) of the plotted dots: the one Line2D drawn with markers and no line."""
+    (dots,) = [line for line in ax.get_lines() if line.get_marker() == "o"]
+    return dots.get_xdata(), dots.get_ydata()
+
+
+def test_memory_dots_sit_at_the_gib_values_and_keep_the_order():
     values = {"weights": 14 * GIB, "KV cache": 4 * GIB, "scores": GIB // 2}
-    ax = plot_memory_bars(values, ax=_axes(), limit_gib=74.5, limit_label="GPU")
-    widths = [patch.get_width() for patch in ax.patches]
-    assert widths == [14, 4, 0.5]
-    labels = [t.get_text() for t in ax.get_yticklabels()]
-    ys = [patch.get_y() + patch.get_height() / 2 for patch in ax.patches]
-    assert ys[0] > ys[1] > ys[2]  # first bar on top
-    assert sorted(labels) == sorted(values)
-    assert ax.get_xscale() == "log" and ax.get_xlim()[1] > 74.5
+    ax = plot_memory_bars(values, ax=_axes(), limit_gib=80, limit_label="GPU")
+    xs, ys = _dots(ax)
+    assert list(xs) == [14, 4, 0.5] and ys[0] > ys[1] > ys[2]  # first label on top
+    assert not ax.patches  # dots, not bars: a bar's length on a log axis means nothing
+    labels = {round(t.get_position()[1]): t.get_text() for t in ax.get_yticklabels()}
+    assert [labels[round(y)] for y in ys] == list(values)
+    assert ax.get_xscale() == "log" and ax.get_xlim()[1] > 80
     assert any("14 GiB" in t.get_text() for t in ax.texts)
     limit = [line for line in ax.get_lines() if line.get_label() == "GPU"]
-    assert len(limit) == 1 and limit[0].get_xdata()[0] == 74.5
+    assert len(limit) == 1 and limit[0].get_xdata()[0] == 80
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["GPU"]
+
+
+def test_memory_plots_side_by_side_share_one_scale():
+    small = {"a": GIB // 1024, "b": GIB}
+    big = {"a": 1000 * GIB, "b": 64 * GIB}
+    xlim = memory_axis_limits(small, big, limit_gib=80)
+    axes = [plot_memory_bars(v, ax=_axes(), limit_gib=80, xlim=xlim) for v in (small, big)]
+    assert axes[0].get_xlim() == axes[1].get_xlim() == pytest.approx(xlim)
+    low, high = xlim
+    for ax, v in zip(axes, (small, big), strict=True):
+        xs, _ = _dots(ax)
+        assert all(low < x < high for x in xs) and list(xs) == [b / GIB for b in v.values()]
+    # negative control: fitted separately, the two axes differ
+    apart = [plot_memory_bars(v, ax=_axes()).get_xlim() for v in (small, big)]
+    assert apart[0] != apart[1]
+
+
+def test_a_label_near_the_right_edge_goes_left_of_its_dot():
+    ax = plot_memory_bars({"x": 100 * GIB, "y": GIB}, ax=_axes(), xlim=(0.5, 150))
+    (near, far) = ax.texts
+    assert near.get_horizontalalignment() == "right"
+    assert far.get_horizontalalignment() == "left"
 
 
 def test_scaling_legend_reports_the_fitted_slope_and_reference_line():
@@ -83,6 +111,8 @@ def test_scaling_fits_only_from_fit_min_n():
         (lambda: plot_flop_shares(0, 8, ax=_axes()), "d_model"),
         (lambda: plot_memory_bars({}, ax=_axes()), "values"),
         (lambda: plot_memory_bars({"a": 0}, ax=_axes()), "values"),
+        (lambda: plot_memory_bars({"a": GIB}, ax=_axes(), xlim=(2, 1)), "xlim"),
+        (lambda: memory_axis_limits({}), "values"),
         (lambda: plot_scaling([1, 2], {}, ax=_axes()), "series"),
         (lambda: plot_scaling([1, 2], {"a": [1, 2, 3]}, ax=_axes()), "series"),
     ],

@@ -60,7 +60,7 @@ def test_causal_toggle_zeroes_the_upper_triangle():
     assert _png(e) != before
     visible = e.scores[np.tril_indices(7)]  # the info line: statistics of the allowed scores only
     assert f"std of scaled scores {visible.std():.2f}" in e.info.value
-    assert f"mean max weight {e.weights.max(axis=-1).mean():.2f}" in e.info.value
+    assert f"mean largest probability {e.weights.max(axis=-1).mean():.2f}" in e.info.value
 
 
 def test_multiplier_and_sqrt_toggle_rescale_the_scores_exactly():

@@ -179,3 +179,38 @@ def test_explorers_keep_their_own_state():
     a, b = memory_explorer(), memory_explorer()
     a.context_slider.value = 512
     assert b.context_slider.value == 32768 and a.values != b.values
+
+
+def test_every_slider_setting_fits_the_fixed_gib_axes():
+    """The explorers draw on fixed log axes (a dot moves along one scale): every reachable value
+    must sit inside them, including the corners of the sliders' ranges."""
+    import dataclasses
+    import itertools
+
+    from tutor_lib.widgets.memory import ATTENTION_MEMORY_XLIM, MEMORY_XLIM
+
+    e = memory_explorer()
+    contexts = [v for _, v in e.context_slider.options]
+    for shape, n, batch, bpv in itertools.product(
+        PRESETS.values(),
+        (contexts[0], contexts[-1]),
+        (e.batch_slider.min, e.batch_slider.max),
+        (0.5, 4),
+    ):
+        for kv in (1, shape.n_heads):
+            values = memory_breakdown(
+                dataclasses.replace(shape, n_kv_heads=kv), n, batch=batch, bytes_per_value=bpv
+            )
+            assert all(MEMORY_XLIM[0] < v / GIB < MEMORY_XLIM[1] for v in values.values())
+    a = attention_memory_explorer()
+    for n, h, layers, batch in itertools.product(
+        (a.n_slider.options[0][1], a.n_slider.options[-1][1]),
+        (a.heads_slider.options[0], a.heads_slider.options[-1]),
+        (a.layers_slider.min, a.layers_slider.max),
+        (a.batch_slider.min, a.batch_slider.max),
+    ):
+        values = attention_training_bytes(
+            n, d_model=a.d_model, n_heads=h, n_layers=layers, batch=batch
+        )
+        lo, hi = ATTENTION_MEMORY_XLIM
+        assert all(lo < v / GIB < hi for v in values.values())

@@ -132,23 +132,55 @@ def merge_heads(x) -> np.ndarray:
     return x.reshape(*lead, n, h * d_h)  # (..., n, d)
 
 
-def multi_head_attention(x, w_q, w_k, w_v, w_o, num_heads: int, *, mask=None, causal: bool = False):
+def multi_head_attention(
+    x,
+    w_q,
+    w_k,
+    w_v,
+    w_o,
+    num_heads: int,
+    *,
+    mask=None,
+    causal: bool = False,
+    num_kv_heads: int | None = None,
+):
     """Multi-head self-attention: concat_h(attention(X W_q^h, X W_k^h, X W_v^h)) W_o.
 
-    x: (..., n, d_model); each weight (d_model, d_model), applied as ``x @ w``. ``mask`` is broadcast
+    x: (..., n, d_model); w_q, w_o: (d_model, d_model), applied as ``x @ w``. ``mask`` is broadcast
     over heads: give (n, n), (..., 1, n, n) or (..., num_heads, n, n).
+
+    ``num_kv_heads`` (grouped-query attention; None = num_heads): w_k, w_v are
+    (d_model, num_kv_heads · d_h) and each key/value head serves num_heads / num_kv_heads
+    *consecutive* query heads (query head i uses KV head i // group, as PyTorch's SDPA
+    ``enable_gqa`` and Mistral do). num_kv_heads = 1 is multi-query attention.
     """
     x = as_float_array(x, "x", min_ndim=2)
     d_model = x.shape[-1]
-    for name, w in (("w_q", w_q), ("w_k", w_k), ("w_v", w_v), ("w_o", w_o)):
-        if np.shape(w) != (d_model, d_model):
-            raise ValueError(
-                f"{name} must have shape (d_model, d_model) = {(d_model, d_model)}, "
-                f"got {np.shape(w)}"
-            )
+    num_heads = check_int(num_heads, "num_heads", minimum=1)
+    if num_kv_heads is None:
+        num_kv_heads = num_heads
+    num_kv_heads = check_int(num_kv_heads, "num_kv_heads", minimum=1, maximum=num_heads)
+    if num_heads % num_kv_heads:
+        raise ValueError(
+            f"num_heads ({num_heads}) must be divisible by num_kv_heads ({num_kv_heads})"
+        )
+    if d_model % num_heads:
+        raise ValueError(f"d_model ({d_model}) must be divisible by num_heads ({num_heads})")
+    d_kv = num_kv_heads * (d_model // num_heads)  # width of K and V
+    for name, w, cols in (
+        ("w_q", w_q, d_model),
+        ("w_k", w_k, d_kv),
+        ("w_v", w_v, d_kv),
+        ("w_o", w_o, d_model),
+    ):
+        if np.shape(w) != (d_model, cols):
+            raise ValueError(f"{name} must have shape {(d_model, cols)}, got {np.shape(w)}")
+    group = num_heads // num_kv_heads  # query heads per KV head
     q = split_heads(x @ as_float_array(w_q, "w_q"), num_heads)  # (..., h, n, d_h)
-    k = split_heads(x @ as_float_array(w_k, "w_k"), num_heads)
-    v = split_heads(x @ as_float_array(w_v, "w_v"), num_heads)
+    k = split_heads(x @ as_float_array(w_k, "w_k"), num_kv_heads)  # (..., h_kv, n, d_h)
+    v = split_heads(x @ as_float_array(w_v, "w_v"), num_kv_heads)
+    # KV head j serves query heads j·group … (j+1)·group − 1                  (..., h, n, d_h)
+    k, v = np.repeat(k, group, axis=-3), np.repeat(v, group, axis=-3)
     heads = attention(q, k, v, mask, causal=causal)  # (..., h, n, d_h)
     return merge_heads(heads) @ as_float_array(w_o, "w_o")  # (..., n, d_model)
 
@@ -164,8 +196,10 @@ def random_attention_weights(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Random q, k ~ N(0, 1) of shape (n, d_k) → (scaled scores, weights), both (n, n).
 
-    scale = multiplier / sqrt(d_k) when ``sqrt_scaling`` else ``multiplier``. Keys double as values
-    (only the weights are of interest). Shows how d_k and the scale set the softmax's sharpness.
+    ``multiplier`` is an **inverse temperature** β: scale = β / sqrt(d_k) when ``sqrt_scaling``
+    else β. β > 1 sharpens the softmax (towards one-hot), β < 1 flattens it (towards uniform);
+    a temperature T is β = 1/T. Keys double as values (only the weights, the attention
+    probabilities, are of interest). Shows how d_k and the scale set the softmax's sharpness.
     """
     n = check_int(n, "n", minimum=1)
     d_k = check_int(d_k, "d_k", minimum=1)

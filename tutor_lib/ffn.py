@@ -3,7 +3,8 @@
 FFN(x) = act(x W1 + b1) W2 + b2 is applied to every token on its own: row i of the output depends
 only on row i of the input. That is why it can be computed a chunk of tokens at a time
 (:func:`chunked_ffn`) with the same result and a smaller peak memory: the (n, m) hidden layer never
-exists at once. numpy is used so that ``tutor_lib.measure.peak_bytes`` (tracemalloc) sees every
+exists at once. :func:`moe_ffn` is a Mixture of Experts: E such FFNs and a router that sends each
+token to k of them. numpy is used so that ``tutor_lib.measure.peak_bytes`` (tracemalloc) sees every
 allocation.
 
 Shapes: x (..., n, d); w1 (d, m); b1 (m,); w2 (m, d); b2 (d,) → (..., n, d). Weights are applied as
@@ -18,7 +19,7 @@ import numpy as np
 
 from tutor_lib._validate import as_float_array, check_int
 
-__all__ = ["ACTIVATIONS", "relu", "gelu", "silu", "ffn", "swiglu", "chunked_ffn"]
+__all__ = ["ACTIVATIONS", "relu", "gelu", "silu", "ffn", "swiglu", "chunked_ffn", "moe_ffn"]
 
 ACTIVATIONS = ("relu", "gelu")
 
@@ -131,3 +132,67 @@ def swiglu(x, w_gate, w_up, w_down) -> np.ndarray:
     g = silu(x @ w_gate) * (x @ w_up)
     # y = g W_down                                              (..., n, d)
     return g @ w_down
+
+
+def _check_experts(x: np.ndarray, experts, activation: str) -> list[tuple]:
+    """Each expert a (w1, b1, w2, b2) tuple of an FFN of x's width d (widths m may differ)."""
+    if not isinstance(experts, (list, tuple)) or len(experts) == 0:
+        raise TypeError(
+            f"experts must be a non-empty list of (w1, b1, w2, b2) tuples, got {experts!r:.60}"
+        )
+    checked = []
+    for e, weights in enumerate(experts):
+        if not isinstance(weights, (list, tuple)) or len(weights) != 4:
+            raise TypeError(f"experts[{e}] must be a (w1, b1, w2, b2) tuple")
+        try:
+            checked.append(_check_ffn_weights(x, *weights, activation)[1:])
+        except (TypeError, ValueError) as err:
+            raise type(err)(f"experts[{e}]: {err}") from None
+    return checked
+
+
+def moe_ffn(x, w_router, experts, *, top_k: int = 2, activation: str = "relu"):
+    """Mixture-of-Experts FFN: each token runs through its ``top_k`` best experts, mixed by gates.
+
+    x: (n, d); w_router: (d, E); experts: E tuples (w1, b1, w2, b2) as for :func:`ffn`.
+    Returns ``(out, counts)``: out (n, d) and counts (E,) ints, counts[e] = tokens routed to e.
+
+    For token i with router logits r_i = x_i W_r, let T_i be the ``top_k`` largest (ties go to the
+    lower expert index). Its gates are the softmax over those k logits only, so they sum to 1 over
+    the chosen experts (Mixtral's renormalised top-2; equal to softmax over all E, then keep the k
+    largest and divide by their sum):  out_i = Σ_{e ∈ T_i} g_ie · FFN_e(x_i).
+    Each expert computes only the rows routed to it, so a token costs k FFNs, not E. With E
+    identical experts the gates sum to 1 and out == ffn(x, ...).
+    """
+    x = as_float_array(x, "x", min_ndim=2)
+    if x.ndim != 2:
+        raise ValueError(f"x must have shape (n, d), got {x.shape}")
+    n, d = x.shape
+    experts = _check_experts(x, experts, activation)
+    num_experts = len(experts)
+    w_router = as_float_array(w_router, "w_router", min_ndim=2)
+    if w_router.shape != (d, num_experts):
+        raise ValueError(
+            f"w_router must have shape (d, E) = {(d, num_experts)} (E = len(experts)), "
+            f"got {w_router.shape}"
+        )
+    top_k = check_int(top_k, "top_k", minimum=1, maximum=num_experts)
+    dtype = np.result_type(x, w_router, *(w for ws in experts for w in ws))
+    x = x.astype(dtype, copy=False)
+    # r = x W_r                                                  (n, E) router logits
+    logits = x @ w_router.astype(dtype, copy=False)
+    # T_i = the top_k experts of token i; a stable sort of −r puts the lower index first on ties
+    chosen = np.argsort(-logits, axis=-1, kind="stable")[:, :top_k]  # (n, k)
+    picked = np.take_along_axis(logits, chosen, axis=-1)  # (n, k)
+    # g_i = softmax over the k chosen logits (max-subtracted: picked[:, :1] is the row max)
+    gates = np.exp(picked - picked[:, :1])
+    gates /= gates.sum(axis=-1, keepdims=True)  # (n, k)
+    out = np.zeros((n, d), dtype=dtype)
+    counts = np.zeros(num_experts, dtype=np.int64)
+    for e, (w1, b1, w2, b2) in enumerate(experts):
+        rows, slot = np.nonzero(chosen == e)  # tokens routed to e, and where e sits in their top-k
+        counts[e] = rows.size
+        if rows.size:
+            # out_i += g_ie · FFN_e(x_i), only for the rows routed to e   (count_e, d)
+            out[rows] += gates[rows, slot, None] * _ffn(x[rows], w1, b1, w2, b2, activation)
+    return out, counts

@@ -16,6 +16,7 @@ from tutor_lib.costs.units import whole_bytes
 __all__ = [
     "weight_bytes",
     "kv_cache_bytes",
+    "max_cached_tokens",
     "score_matrix_bytes",
     "MEMORY_PARTS",
     "memory_breakdown",
@@ -42,6 +43,23 @@ def kv_cache_bytes(
     batch = check_int(batch, "batch", minimum=1)
     values = 2 * s.n_layers * s.kv_heads * s.d_head * tokens * batch
     return whole_bytes(values, bytes_per_value)
+
+
+def max_cached_tokens(
+    shape: ModelShape, memory_bytes: int, *, batch: int = 1, bytes_per_value: float = 2
+) -> int:
+    """The longest context each of ``batch`` sequences can cache in ``memory_bytes``, next to the
+    weights, both at ``bytes_per_value``: the largest t with weights + KV cache(t tokens) ≤ memory.
+
+    0 when the weights alone leave no room for one token (or do not fit at all). Activations and
+    the scores are not counted (a fused kernel keeps them small at decode time).
+    """
+    s = as_model_shape(shape)
+    memory_bytes = check_int(memory_bytes, "memory_bytes", minimum=0)
+    batch = check_int(batch, "batch", minimum=1)
+    free = memory_bytes - weight_bytes(s, bytes_per_value)
+    per_token = kv_cache_bytes(s, 1, bytes_per_value, batch)  # one more token, whole batch
+    return max(free, 0) // per_token
 
 
 def score_matrix_bytes(n: int, n_heads: int, bytes_per_value: float = 4, batch: int = 1) -> int:

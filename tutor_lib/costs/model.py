@@ -21,6 +21,7 @@ __all__ = [
     "param_breakdown",
     "param_count",
     "non_embedding_params",
+    "moe_param_counts",
 ]
 
 FFN_KINDS = ("relu", "gelu", "swiglu")
@@ -182,3 +183,25 @@ def non_embedding_params(shape: ModelShape) -> int:
         s.d_model, s.d_ff, s.ffn
     )
     return s.n_layers * per_layer
+
+
+def moe_param_counts(shape: ModelShape, num_experts: int, top_k: int) -> dict[str, int]:
+    """Parameters of ``shape`` with every FFN replaced by ``num_experts`` experts, ``top_k`` per token.
+
+    Each layer keeps its attention and norms, holds ``num_experts`` copies of the FFN (each with
+    the shape's own d_ff and kind) and a router W_r (d × E, no bias, as Mixtral's gate):
+
+    * ``total``: every parameter (what must sit in memory);
+    * ``active``: the parameters one token uses, i.e. ``total`` minus the E − k experts per layer it
+      skips (embeddings, attention and router count in both).
+
+    The Mistral-7B-like shape with 8 experts, top 2, gives Mixtral 8x7B's published 46.7 B total and
+    12.9 B active (Jiang et al. 2024; Mistral AI's release notes).
+    """
+    s = as_model_shape(shape)
+    e = check_int(num_experts, "num_experts", minimum=1)
+    k = check_int(top_k, "top_k", minimum=1, maximum=e)
+    expert = ffn_params(s.d_model, s.d_ff, s.ffn, bias=s.bias)  # one expert of one layer
+    router = s.d_model * e
+    total = param_count(s) + s.n_layers * ((e - 1) * expert + router)
+    return {"total": total, "active": total - s.n_layers * (e - k) * expert}

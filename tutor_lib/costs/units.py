@@ -16,8 +16,11 @@ __all__ = ["KIB", "MIB", "GIB", "GPU_80GB_BYTES", "whole_bytes"]
 KIB = 2**10
 MIB = 2**20
 GIB = 2**30
-# One "80 GB" accelerator (A100 80GB, H100 80GB), in bytes.
-GPU_80GB_BYTES = 80 * 10**9
+# One "80 GB" accelerator (A100 80GB, H100 80GB), in bytes. HBM capacity comes in binary units, so
+# the "80 GB" of the product name is 80 GiB: `nvidia-smi` reports 81,920 MiB (= 80 GiB) on an
+# A100 80GB and 81,559 MiB (79.6 GiB) on an H100 80GB (figures as reported by nvidia-smi; e.g. the
+# table in modal-labs/modal-client PR #2797). Converting 80·10⁹ bytes to 74.5 GiB undercounts it.
+GPU_80GB_BYTES = 80 * GIB
 
 
 def whole_bytes(values: int, bytes_per_value) -> int:

@@ -5,12 +5,19 @@ One module per concept module: ``exercises/<concept>.py`` checks learners' versi
 are the tested library functions; they are never pasted into a lesson.
 """
 
-from tutor_lib.exercises.attention import check_attention, check_causal_mask, check_softmax
+from tutor_lib.exercises.attention import (
+    check_attention,
+    check_causal_mask,
+    check_gqa_attention,
+    check_softmax,
+)
 from tutor_lib.exercises.costs import (
     check_attention_params,
+    check_causal_crossover,
     check_crossover_length,
     check_decode_critical_batch,
     check_kv_cache_bytes,
+    check_max_cached_tokens,
     check_score_matrix_bytes,
 )
 from tutor_lib.exercises.ffn import check_chunked_ffn
@@ -21,17 +28,28 @@ from tutor_lib.exercises.masks import (
     check_two_hop_pattern,
 )
 from tutor_lib.exercises.measure import check_loglog_slope
+from tutor_lib.exercises.quant import (
+    check_compressed_causal_mask,
+    check_llm_int8_matmul,
+    check_quantize,
+)
 
 __all__ = [
     "check_attention",
     "check_attention_params",
+    "check_causal_crossover",
     "check_causal_mask",
     "check_chunked_ffn",
+    "check_compressed_causal_mask",
     "check_crossover_length",
     "check_decode_critical_batch",
     "check_dilated_mask",
+    "check_gqa_attention",
     "check_kv_cache_bytes",
+    "check_llm_int8_matmul",
     "check_loglog_slope",
+    "check_max_cached_tokens",
+    "check_quantize",
     "check_receptive_field",
     "check_score_matrix_bytes",
     "check_softmax",

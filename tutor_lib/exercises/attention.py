@@ -1,14 +1,22 @@
-"""Checks for lesson 01 (self-attention): softmax, attention, the bottom-right causal mask."""
+"""Checks for lesson 01 (self-attention): softmax, attention, the bottom-right causal mask, and
+multi-head attention with grouped-query attention (GQA)."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from tutor_lib.attention import attention, causal_mask, softmax
+from tutor_lib.attention import (
+    attention,
+    causal_mask,
+    merge_heads,
+    multi_head_attention,
+    softmax,
+    split_heads,
+)
 from tutor_lib.exercises._answers import register_answers
 from tutor_lib.exercises._core import Case, run_check
 
-__all__ = ["check_softmax", "check_attention", "check_causal_mask"]
+__all__ = ["check_softmax", "check_attention", "check_causal_mask", "check_gqa_attention"]
 
 
 def _softmax_cases() -> list[Case]:
@@ -48,8 +56,8 @@ def _softmax_cases() -> list[Case]:
             "a row where every key is masked",
             (empty,),
             softmax(empty),
-            "a row of all -inf has max -inf and -inf - (-inf) is NaN: give such a row "
-            "all zeros (e.g. replace a non-finite row max by 0)",
+            "a row of all -inf has max -inf, and -inf - (-inf) is NaN: for such a row, what "
+            "could you subtract instead, and what should its weights be?",
         )
     )
     return cases
@@ -91,8 +99,8 @@ def _attention_cases() -> list[Case]:
                 f"q {q.shape}, k {k.shape}, v {v.shape}",
                 (q, k, v),
                 attention(q, k, v),
-                "softmax(q @ k.swapaxes(-1, -2) / sqrt(d_k)) @ v, where d_k = q.shape[-1]; "
-                "use swapaxes rather than .T so leading batch/head dims work",
+                "compare with the matrix formula of section 2; with leading batch/head "
+                "dimensions, .T reverses ALL axes: transpose only the last two",
             )
         )
     q, k, v = (rng.standard_normal((4, 4)) for _ in range(3))
@@ -102,7 +110,8 @@ def _attention_cases() -> list[Case]:
             "with a boolean mask (True = may attend)",
             (q, k, v),
             attention(q, k, v, mask),
-            "set masked scores to -inf BEFORE the softmax",
+            "a masked key must get weight exactly 0 AND the kept weights must still sum to 1: "
+            "before or after the softmax?",
             kwargs={"mask": mask},
         )
     )
@@ -137,8 +146,8 @@ register_answers(
 
 def _causal_cases() -> list[Case]:
     hint = (
-        "query i sits at position i + n_k - n_q: key j is allowed when j <= i + n_k - n_q "
-        "(try np.arange(n_q)[:, None] and np.arange(n_k)[None, :])"
+        "the n_q queries are the LAST n_q positions of the sequence: at which position is "
+        "query i, and which keys come at or before it? (draw n_q = 2, n_k = 5)"
     )
     return [
         Case(f"n_q={n_q}, n_k={n_k}", (n_q, n_k), causal_mask(n_q, n_k), hint)
@@ -160,4 +169,56 @@ register_answers(
     reference=causal_mask,
     wrong=_causal_mask_top_left,
     mistake="top-left aligned (SDPA's is_causal) instead of bottom-right",
+)
+
+
+def _gqa_cases() -> list[Case]:
+    rng = np.random.default_rng(404)
+    plain = (
+        "with as many KV heads as query heads this is ordinary multi-head attention: "
+        "split, attend, merge, project"
+    )
+    shared = (
+        "x @ w_k has only num_kv_heads · d_h columns, so it splits into num_kv_heads heads; "
+        "each query head must meet the K/V head of its group (consecutive query heads share one)"
+    )
+    cases = []
+    for lead, n, h, kv, d_h, hint in [
+        ((), 5, 4, 4, 2, plain),
+        ((), 6, 4, 2, 3, shared),
+        ((), 4, 4, 1, 2, "num_kv_heads = 1: every query head shares the same K and V"),
+        ((), 1, 6, 3, 2, shared),
+        ((2,), 5, 6, 2, 2, "keep leading (batch) axes: work on the last two axes only"),
+    ]:
+        d = h * d_h
+        x = rng.standard_normal((*lead, n, d))
+        w_q, w_o = (rng.standard_normal((d, d)) / np.sqrt(d) for _ in range(2))
+        w_k, w_v = (rng.standard_normal((d, kv * d_h)) / np.sqrt(d) for _ in range(2))
+        args = (x, w_q, w_k, w_v, w_o, h)
+        expected = multi_head_attention(*args, num_kv_heads=kv)
+        desc = f"x {x.shape}, num_heads={h}, num_kv_heads={kv}"
+        cases.append(Case(desc, args, expected, hint, kwargs={"num_kv_heads": kv}))
+    return cases
+
+
+def check_gqa_attention(fn) -> bool:
+    """Check ``fn(x, w_q, w_k, w_v, w_o, num_heads, num_kv_heads=...)``: multi-head self-attention
+    (no mask) whose keys and values have ``num_kv_heads`` heads, each shared by
+    num_heads // num_kv_heads consecutive query heads."""
+    return run_check(fn, _gqa_cases())
+
+
+def _gqa_tiled(x, w_q, w_k, w_v, w_o, num_heads, num_kv_heads):
+    """Pairs query head i with KV head i % num_kv_heads (np.tile): the classic mix-up."""
+    group = num_heads // num_kv_heads
+    q = split_heads(x @ w_q, num_heads)  # (..., h, n, d_h)
+    k, v = (np.tile(split_heads(x @ w, num_kv_heads), (group, 1, 1)) for w in (w_k, w_v))
+    return merge_heads(attention(q, k, v)) @ w_o
+
+
+register_answers(
+    check_gqa_attention,
+    reference=multi_head_attention,
+    wrong=_gqa_tiled,
+    mistake="query head i meets KV head i % num_kv_heads (np.tile) instead of its group's",
 )

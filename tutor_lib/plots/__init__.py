@@ -5,16 +5,26 @@ an Axes of a standalone ``matplotlib.figure.Figure`` instead and never touch pyp
 """
 
 from tutor_lib.plots.attention import plot_attention, plot_mask
-from tutor_lib.plots.costs import plot_flop_shares, plot_memory_bars, plot_scaling
+from tutor_lib.plots.costs import (
+    memory_axis_limits,
+    plot_flop_shares,
+    plot_memory_bars,
+    plot_scaling,
+)
 from tutor_lib.plots.masks import plot_tiles
+from tutor_lib.plots.quant import plot_error_curves, plot_grid, plot_scheme_errors
 from tutor_lib.plots.roofline import plot_roofline
 
 __all__ = [
+    "memory_axis_limits",
     "plot_attention",
+    "plot_error_curves",
     "plot_flop_shares",
+    "plot_grid",
     "plot_mask",
     "plot_memory_bars",
     "plot_roofline",
     "plot_scaling",
+    "plot_scheme_errors",
     "plot_tiles",
 ]

@@ -1,4 +1,5 @@
-"""Plots of costs: a layer's FLOP shares vs n, memory bars in GiB, measured scaling (log-log)."""
+"""Plots of costs: a layer's FLOP shares vs n, memory in GiB as a dot plot, measured scaling
+(log-log)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from tutor_lib.costs import GIB, crossover_length, layer_flops
 from tutor_lib.measure import loglog_slope
 from tutor_lib.plots._axes import new_axes
 
-__all__ = ["plot_flop_shares", "plot_memory_bars", "plot_scaling"]
+__all__ = ["plot_flop_shares", "plot_memory_bars", "memory_axis_limits", "plot_scaling"]
 
 _PART_STYLE = {
     "scores": ("scores 4n²d", "tab:red"),
@@ -57,6 +58,19 @@ def plot_flop_shares(
     return ax
 
 
+def memory_axis_limits(
+    *values: Mapping[str, float], limit_gib: float | None = None
+) -> tuple[float, float]:
+    """GiB limits (low, high) of a log axis that holds every byte count in ``values`` (and the
+    ``limit_gib`` line), with room for the value labels: pass it as ``xlim`` to several
+    :func:`plot_memory_bars` calls so that they share one scale."""
+    gib = [float(v) / GIB for group in values for v in group.values()]
+    if not gib or min(gib) <= 0 or not np.all(np.isfinite(gib)):
+        raise ValueError("values must contain finite byte counts > 0")
+    high = max(max(gib), limit_gib or 0)
+    return min(gib) / 4, high * 40
+
+
 def plot_memory_bars(
     values: Mapping[str, float],
     *,
@@ -64,27 +78,47 @@ def plot_memory_bars(
     title: str | None = None,
     limit_gib: float | None = None,
     limit_label: str = "",
+    xlim: tuple[float, float] | None = None,
 ):
-    """Horizontal bars of byte counts, drawn in GiB on a log axis, each labelled with its value.
+    """Byte counts as a dot plot in GiB on a log axis, one row per label, each dot labelled.
 
-    ``values``: label → bytes (> 0). ``limit_gib`` draws a vertical reference line (e.g. one GPU's
-    memory). Returns the Axes.
+    Dots, not bars: on a log axis a bar's length depends on where the axis happens to start, so
+    only its end carries information. ``values``: label → bytes (> 0), first label on top.
+    ``limit_gib`` draws a vertical reference line (e.g. one GPU's memory). ``xlim`` (GiB) fixes
+    the axis, so that plots side by side, or a widget's redraws, share one scale
+    (:func:`memory_axis_limits`); by default it fits these values. Returns the Axes.
     """
     if not values:
-        raise ValueError("values must contain at least one bar")
+        raise ValueError("values must contain at least one entry")
     labels = list(values)
     gib = np.array([float(values[k]) for k in labels]) / GIB
     if np.any(gib <= 0) or not np.all(np.isfinite(gib)):
         raise ValueError("values must be finite byte counts > 0")
+    low, high = memory_axis_limits(values, limit_gib=limit_gib) if xlim is None else xlim
+    if not 0 < low < high:
+        raise ValueError(f"xlim must be (low, high) GiB with 0 < low < high, got {xlim}")
     ax = new_axes(ax, (5.5, 0.5 + 0.45 * len(labels)))
     y = np.arange(len(labels))[::-1]  # first label on top
-    ax.barh(y, gib, color="tab:blue", alpha=0.8)
-    for yi, g in zip(y, gib, strict=True):
-        ax.text(g, yi, f" {g:,.0f} GiB" if g >= 100 else f" {g:.3g} GiB", va="center", fontsize=8)
-    ax.set_yticks(y, labels=labels, fontsize=8)
-    low, high = gib.min(), max(gib.max(), limit_gib or 0)
+    for yi in y:
+        ax.axhline(yi, color="#dddddd", linewidth=0.8, zorder=0)  # a guide line per row
+    ax.plot(gib, y, "o", color="tab:blue", markersize=7, zorder=3)
     ax.set_xscale("log")
-    ax.set_xlim(low / 4, high * 30)  # room for the value labels
+    ax.set_xlim(low, high)
+    right_edge = np.log(high) - 0.25 * (np.log(high) - np.log(low))
+    for yi, g in zip(y, gib, strict=True):
+        text = f"{g:,.0f} GiB" if g >= 100 else f"{g:.3g} GiB"
+        near_right = np.log(g) > right_edge  # label on the left of a dot near the right edge
+        ax.annotate(
+            text,
+            (g, yi),
+            xytext=(-7 if near_right else 7, 0),
+            textcoords="offset points",
+            ha="right" if near_right else "left",
+            va="center",
+            fontsize=8,
+        )
+    ax.set_yticks(y, labels=labels, fontsize=8)
+    ax.set_ylim(-0.6, len(labels) - 0.4)
     ax.xaxis.set_major_locator(LogLocator(numticks=6))  # few ticks: quick to draw in a widget
     ax.xaxis.set_minor_locator(NullLocator())
     if limit_gib is not None:

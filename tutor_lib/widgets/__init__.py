@@ -6,6 +6,7 @@ from tutor_lib.widgets.flops import flop_share_explorer
 from tutor_lib.widgets.masks import mask_explorer
 from tutor_lib.widgets.memory import attention_memory_explorer, memory_explorer
 from tutor_lib.widgets.progress import progress
+from tutor_lib.widgets.quant import quantization_explorer
 
 __all__ = [
     "attention_explorer",
@@ -14,4 +15,5 @@ __all__ = [
     "mask_explorer",
     "memory_explorer",
     "progress",
+    "quantization_explorer",
 ]

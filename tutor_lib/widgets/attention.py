@@ -1,4 +1,5 @@
-"""``attention_explorer()``: how length, d_k, the scale and causality shape the attention weights."""
+"""``attention_explorer()``: how length, d_k, the scale and causality shape the attention
+probabilities (the softmax output, which the library calls ``weights``)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,11 @@ D_K_CHOICES = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
 
 
 class AttentionExplorer(widgets.VBox):
-    """Sliders → random q, k → attention weights heatmap + entropy line.
+    """Sliders → random q, k → heatmap of the attention probabilities + entropy line.
+
+    The "inverse temperature β" slider is the ``multiplier`` of
+    :func:`tutor_lib.attention.random_attention_weights`: scores = β · q·k (/√d_k); β > 1 sharpens
+    the softmax, β < 1 flattens it (a temperature T is β = 1/T).
 
     Current data: ``.scores`` and ``.weights`` (n, n) and ``.stats``
     (see :func:`tutor_lib.attention.row_stats`).
@@ -36,7 +41,13 @@ class AttentionExplorer(widgets.VBox):
             options=D_K_CHOICES, value=d_k, description="d_k", style=style
         )
         self.multiplier_slider = widgets.FloatLogSlider(
-            value=multiplier, base=2, min=-4, max=4, step=0.5, description="scale ×", style=style
+            value=multiplier,
+            base=2,
+            min=-4,
+            max=4,
+            step=0.5,
+            description="inverse temp. β",
+            style=style,
         )
         self.sqrt_toggle = widgets.Checkbox(value=True, description="divide by √d_k")
         self.causal_toggle = widgets.Checkbox(value=causal, description="causal")
@@ -70,16 +81,18 @@ class AttentionExplorer(widgets.VBox):
         allowed = causal_mask(self.n_slider.value) if self.causal_toggle.value else None
         self.stats = row_stats(self.weights, allowed)
         fig = new_figure(3.6, 3.1)
-        scale = "1/√d_k" if self.sqrt_toggle.value else "1"
-        title = f"d_k={d_k}, scale={self.multiplier_slider.value:g}·{scale}"
-        plot_attention(self.weights, ax=fig.add_subplot(), title=title, annotate=False)
+        scale = "/√d_k" if self.sqrt_toggle.value else ""
+        title = f"d_k={d_k}, scores = {self.multiplier_slider.value:g}·q·k{scale}"
+        plot_attention(
+            self.weights, mask=allowed, ax=fig.add_subplot(), title=title, annotate=False
+        )
         self.image.value = png_bytes(fig)
         n = self.n_slider.value
         visible = self.scores[causal_mask(n)] if self.causal_toggle.value else self.scores
         self.info.value = note_html(
             f"std of scaled scores {visible.std():.2f} · mean row entropy "
             f"{self.stats['entropy_bits']:.2f} of {self.stats['max_entropy_bits']:.2f} bits possible"
-            f" · mean max weight {self.stats['max_weight']:.2f}"
+            f" · mean largest probability {self.stats['max_weight']:.2f}"
         )
 
 

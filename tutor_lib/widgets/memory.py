@@ -1,7 +1,7 @@
 """Memory explorers: where a model's bytes go (lesson 00) and what attention stores (lesson 03).
 
 * ``memory_explorer()``: a preset model + context length, batch, bytes per value and KV heads →
-  weights, KV cache and one layer's attention scores, in GiB, with the formula behind each bar.
+  weights, KV cache and one layer's attention scores, in GiB, with the formula behind each dot.
 * ``attention_memory_explorer()``: n, heads, layers, batch → one layer's scores at inference vs what
   training keeps for backward, with and without a fused (FlashAttention-style) kernel.
 
@@ -53,7 +53,7 @@ def _k(n: int) -> str:
 def memory_formulas(
     shape: ModelShape, context: int, *, batch: int = 1, bytes_per_value: float = 2
 ) -> dict[str, str]:
-    """The formula behind each bar of :func:`tutor_lib.costs.memory_breakdown`, numbers filled in."""
+    """The formula behind each dot of :func:`tutor_lib.costs.memory_breakdown`, numbers filled in."""
     b, s = bytes_per_value, shape
     weights, kv_cache, scores = MEMORY_PARTS
     return {
@@ -73,15 +73,23 @@ def _formula_table(values: dict[str, int], formulas: dict[str, str]) -> str:
     return f"<table>{rows}</table>"
 
 
-def _bars_png(values: dict[str, int], title: str, *, height: float) -> bytes:
-    """The GiB bar chart both explorers draw, with one 80 GB GPU marked, as PNG bytes."""
+# Fixed GiB axes: a dot moves along the same scale when a slider moves (tests check that every
+# setting of the sliders fits).
+MEMORY_XLIM = (1e-4, 1e7)
+ATTENTION_MEMORY_XLIM = (1e-4, 1e9)
+GPU_LABEL = f"one 80 GB GPU = {GPU_80GB_BYTES / GIB:.0f} GiB"
+
+
+def _dots_png(values: dict[str, int], title: str, *, height: float, xlim) -> bytes:
+    """The GiB dot plot both explorers draw, with one 80 GB GPU marked, as PNG bytes."""
     fig = new_figure(6.0, height)
     plot_memory_bars(
         values,
         ax=fig.add_subplot(),
         limit_gib=GPU_80GB_BYTES / GIB,
-        limit_label="one 80 GB GPU",
+        limit_label=GPU_LABEL,
         title=title,
+        xlim=xlim,
     )
     return png_bytes(fig)
 
@@ -91,7 +99,8 @@ def _divisors(n: int) -> list[int]:
 
 
 class MemoryExplorer(widgets.VBox):
-    """Preset + sliders → bars (GiB) of weights, KV cache and one layer's scores, with formulas.
+    """Preset + sliders → dots (GiB, fixed log axis) of weights, KV cache and one layer's scores,
+    with formulas.
 
     Current data: ``.shape`` (the ModelShape with the chosen KV heads), ``.values`` (bytes),
     ``.formulas``, ``.note`` (the warning shown, or "").
@@ -164,8 +173,11 @@ class MemoryExplorer(widgets.VBox):
                 f"{base.name} has {base.n_positions} learned positions: a context of {n} "
                 f"is hypothetical (the bytes are still what it would take)"
             )
-        self.image.value = _bars_png(
-            self.values, f"{base.name}, n = {n:,}, KV heads {kv} of {base.n_heads}", height=2.0
+        self.image.value = _dots_png(
+            self.values,
+            f"{base.name}, n = {n:,}, KV heads {kv} of {base.n_heads}",
+            height=2.0,
+            xlim=MEMORY_XLIM,
         )
         self.info.value = _formula_table(self.values, self.formulas)
         if self.note:
@@ -180,7 +192,7 @@ def memory_explorer(**kwargs) -> MemoryExplorer:
 def attention_memory_formulas(
     n: int, *, d_model: int, n_heads: int, n_layers: int, batch: int = 1, bytes_per_value: float = 4
 ) -> dict[str, str]:
-    """The formula behind each bar of :func:`tutor_lib.costs.attention_training_bytes`."""
+    """The formula behind each dot of :func:`tutor_lib.costs.attention_training_bytes`."""
     b, h, d, L, bpv = batch, n_heads, d_model, n_layers, bytes_per_value
     inference, dense, fused = ATTENTION_MEMORY_PARTS
     return {
@@ -235,8 +247,11 @@ class AttentionMemoryExplorer(widgets.VBox):
         }
         self.values = attention_training_bytes(n, **config)
         self.formulas = attention_memory_formulas(n, **config)
-        self.image.value = _bars_png(
-            self.values, f"fp32, d = {self.d_model}, n = {n:,}", height=1.9
+        self.image.value = _dots_png(
+            self.values,
+            f"fp32, d = {self.d_model}, n = {n:,}",
+            height=1.9,
+            xlim=ATTENTION_MEMORY_XLIM,
         )
         self.info.value = _formula_table(self.values, self.formulas)
 
