@@ -81,6 +81,8 @@ def test_every_pattern_shows_only_its_sliders_and_changes_the_picture():
             expected |= {
                 c for part, extra in PART_CONTROLS.items() if e.controls[part].value for c in extra
             }
+            if e.controls["causal"].value:
+                expected.discard("right")  # the future side of the window is cut by & causal
         assert _shown(e) == expected, pattern
         assert pattern in {v for v in PATTERNS.values()} and e.about.value
         seen_masks.append(e.mask.copy())
@@ -138,6 +140,18 @@ def test_bigbird_is_built_from_blocks():
     before_mask, before_png = e.mask.copy(), _png(e)
     e.controls["seed"].value = 5  # another draw of the random blocks
     assert not np.array_equal(e.mask, before_mask) and _png(e) != before_png
+    assert "6 block(s) of 8 tokens, 1 global token(s), 2 random block(s)" in e.info.value
+
+
+def test_every_bigbird_slider_shows_its_effect_even_when_the_mask_is_dense():
+    """At n = 32 in blocks of 16 the window of 3 blocks covers everything: the mask cannot change,
+    so the summary line must (the browser test moves every slider and expects a visible change)."""
+    e = mask_explorer(pattern="bigbird", n=32)
+    for name in ("block", "global_tokens", "random_blocks", "seed"):
+        info, mask = e.info.value, e.mask.copy()
+        e.controls[name].value += 1
+        assert e.info.value != info, name
+        assert mask.all() and e.mask.all()
 
 
 def test_bigbird_blocks_keep_tiles_empty_where_random_keys_do_not():
@@ -220,8 +234,10 @@ def test_combine_parts_and_causal_toggle():
         masks.local_mask(40, 3, 0) | masks.strided_mask(40, 5) | masks.global_mask(40, g)
     ) & masks.causal_mask(40)
     np.testing.assert_array_equal(e.mask, expected)
+    assert "right" not in _shown(e)  # causal: the window's right side would change nothing
     e.controls["causal"].value = False
     assert e.mask[0, -1]  # a global column is visible from the first query again
+    assert "right" in _shown(e)
     for part in PART_CONTROLS:
         e.controls[part].value = False
     assert not e.mask.any() and "no part ticked" in e.info.value

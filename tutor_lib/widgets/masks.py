@@ -118,6 +118,21 @@ def _bigbird(p: dict, n: int, notes: list[str]) -> np.ndarray:
     return mask | masks.block_random_mask(n, block, random_blocks, p["seed"])
 
 
+def _summary(pattern: str, params: dict) -> str:
+    """The values a pattern really uses (after clamping), so that every slider shows its effect
+    even when the mask does not change (BigBird at small n is one dense block)."""
+    if pattern != "bigbird":
+        return ""
+    n = params["n"]
+    block = min(params["block"], n)
+    blocks = -(-n // block)
+    random_blocks = min(params["random_blocks"], blocks)
+    return (
+        f"{blocks} block(s) of {block} tokens, {min(params['global_tokens'], n)} global "
+        f"token(s), {random_blocks} random block(s) per query block (seed {params['seed']}) · "
+    )
+
+
 def pattern_mask(pattern: str, params: dict) -> tuple[np.ndarray, list[str]]:
     """(mask (n, n), notes about clamped values) for a pattern key of :data:`PATTERNS`.
 
@@ -230,6 +245,8 @@ class MaskExplorer(widgets.VBox):
             for part, extra in PART_CONTROLS.items():
                 if self.controls[part].value:
                     shown += extra
+            if self.controls["causal"].value and "right" in shown:
+                shown.remove("right")  # & causal cuts the window's future side: right has no effect
         return shown
 
     def _update(self, _change=None) -> None:
@@ -268,7 +285,8 @@ class MaskExplorer(widgets.VBox):
         )
         self.image.value = png_bytes(fig)
         self.info.value = note_html(
-            f"density {s['density']:.3f} · keys per query {s['keys_mean']:.1f} "
+            _summary(pattern, params)
+            + f"density {s['density']:.3f} · keys per query {s['keys_mean']:.1f} "
             f"(min {s['keys_min']}, max {s['keys_max']}) · after {params['layers']} layer(s) "
             f"{s['coverage']:.0%} of pairs connected, reach {s['reach_back']} tokens back · "
             f"tile sparsity {s['tile_sparsity']:.0%} · a tile-skipping kernel saves "
