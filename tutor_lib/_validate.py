@@ -11,12 +11,31 @@ import numbers
 import numpy as np
 
 
-def as_float_array(x, name: str, *, min_ndim: int = 1) -> np.ndarray:
-    """``x`` as a floating numpy array (ints are promoted to float64); rejects other kinds."""
+def as_float_array(x, name: str, *, min_ndim: int = 1, allow_empty: bool = False) -> np.ndarray:
+    """``x`` as a floating numpy array (ints are promoted to float64); rejects other kinds.
+
+    Errors name ``name``: a complex, boolean or text array, a ragged list, a torch tensor that
+    requires grad (numpy cannot backpropagate: pass ``x.detach()``), fewer than ``min_ndim``
+    dimensions, or an empty array (unless ``allow_empty``).
+    """
     if isinstance(x, np.ndarray):
         arr = x
-    elif isinstance(x, (list, tuple, numbers.Real)) or _is_torch_tensor(x):
+    elif _is_torch_tensor(x):
+        if getattr(x, "requires_grad", False):
+            raise TypeError(
+                f"{name} is a torch tensor that requires grad: this numpy function cannot "
+                f"backpropagate; pass {name}.detach() (or use a torch function)"
+            )
+        if x.is_floating_point() and str(x.dtype) not in _NUMPY_FLOATS:
+            x = x.double()  # bf16 and fp8 have no numpy dtype
         arr = np.asarray(x)
+    elif isinstance(x, (list, tuple, numbers.Real)):
+        try:
+            arr = np.asarray(x)
+        except ValueError:
+            raise ValueError(
+                f"{name} must be a rectangular array, got a ragged nested list"
+            ) from None
     else:
         raise TypeError(f"{name} must be a numpy array, got {type(x).__name__}")
     if arr.dtype == bool or not np.issubdtype(arr.dtype, np.number):
@@ -27,6 +46,8 @@ def as_float_array(x, name: str, *, min_ndim: int = 1) -> np.ndarray:
         arr = arr.astype(np.float64)
     if arr.ndim < min_ndim:
         raise ValueError(f"{name} must have at least {min_ndim} dimensions, got shape {arr.shape}")
+    if arr.size == 0 and not allow_empty:
+        raise ValueError(f"{name} must not be empty, got shape {arr.shape}")
     return arr
 
 
@@ -67,6 +88,10 @@ def _is_torch_tensor(x) -> bool:
     return type(x).__module__.startswith("torch") and hasattr(x, "detach")
 
 
+# torch floating dtypes numpy also has; others (bf16, fp8) are converted to float64
+_NUMPY_FLOATS = frozenset({"torch.float16", "torch.float32", "torch.float64"})
+
+
 def check_bool(value, name: str) -> bool:
     """``value`` as a bool; anything else (``"False"``, 0, None) is a TypeError naming ``name``.
 
@@ -83,14 +108,18 @@ def check_finite(x, name: str) -> None:
     Attention inputs must be finite: a NaN in a key a query cannot even see would still turn the
     query's output into NaN (0 · NaN = NaN in the weighted sum), and +inf logits have no softmax.
     """
-    finite = x.isfinite() if _is_torch_tensor(x) else np.isfinite(x)
-    if not bool(finite.all()):
-        bad = "NaN" if bool((x != x).any()) else "inf"
+    if x.numel() == 0 if _is_torch_tensor(x) else x.size == 0:
+        return
+    # min and max propagate NaN and hold ±inf: two passes over x, no temporary array of its size
+    low, high = float(x.min()), float(x.max())
+    if not (np.isfinite(low) and np.isfinite(high)):
+        bad = "NaN" if np.isnan(low) or np.isnan(high) else "inf"
         raise ValueError(f"{name} must be finite, but it contains {bad}")
 
 
 def default_scale(scale, d_k: int) -> float:
     """The softmax scale: ``1/sqrt(d_k)`` when ``scale`` is None, else ``scale`` (a finite float > 0)."""
+    d_k = check_int(d_k, "d_k", minimum=1)
     return d_k**-0.5 if scale is None else check_positive_float(scale, "scale")
 
 

@@ -17,7 +17,8 @@ import math
 
 import numpy as np
 
-from tutor_lib._validate import as_float_array, check_int
+from tutor_lib._validate import as_float_array, check_finite, check_int
+from tutor_lib.limits import guard_bytes
 
 __all__ = ["ACTIVATIONS", "relu", "gelu", "silu", "ffn", "swiglu", "chunked_ffn", "moe_ffn"]
 
@@ -26,9 +27,14 @@ ACTIVATIONS = ("relu", "gelu")
 _erf = np.vectorize(math.erf, otypes=[np.float64])  # numpy has no erf; math.erf is exact to 1 ulp
 
 
+def _activation_input(x) -> np.ndarray:
+    """x as a floating array (ints → float64, so ``gelu([1, 2, -1])`` is not rounded to ints)."""
+    return as_float_array(x, "x", min_ndim=0, allow_empty=True)
+
+
 def relu(x: np.ndarray) -> np.ndarray:
-    """max(0, x), element-wise."""
-    return np.maximum(x, 0)
+    """max(0, x), element-wise (floating output; integer input becomes float64)."""
+    return np.maximum(_activation_input(x), 0)
 
 
 def gelu(x: np.ndarray) -> np.ndarray:
@@ -37,12 +43,13 @@ def gelu(x: np.ndarray) -> np.ndarray:
     (Not the tanh approximation.) Computed element-wise through Python's ``math.erf``, so it is slow
     on big arrays, about 0.1 µs per value.
     """
-    x = np.asarray(x)
+    x = _activation_input(x)
     return (x * 0.5 * (1.0 + _erf(x / math.sqrt(2.0)))).astype(x.dtype, copy=False)
 
 
 def silu(x: np.ndarray) -> np.ndarray:
     """SiLU (swish): x · sigmoid(x), with sigmoid(x) = exp(-log(1 + e^-x)) so it never overflows."""
+    x = _activation_input(x)
     return x * np.exp(-np.logaddexp(0, -x))
 
 
@@ -58,10 +65,32 @@ def _check_ffn_weights(x, w1, b1, w2, b2, activation: str):
     for name, (arr, shape) in expected.items():
         if arr.shape != shape:
             raise ValueError(f"{name} must have shape {shape} (d={d}, m={m}), got {arr.shape}")
-    if activation not in ACTIVATIONS:
+    if not isinstance(activation, str) or activation not in ACTIVATIONS:
         raise ValueError(f"activation must be one of {ACTIVATIONS}, got {activation!r}")
+    for name, arr in (("x", x), ("w1", w1), ("b1", b1), ("w2", w2), ("b2", b2)):
+        check_finite(arr, name)
     dtype = np.result_type(x, w1, b1, w2, b2)
     return tuple(a.astype(dtype, copy=False) for a in (x, w1, b1, w2, b2))
+
+
+def _guard_hidden(tokens: int, m: int, d: int, itemsize: int, activation: str, what: str) -> None:
+    """The (tokens, m) hidden layer (gelu makes ~3 more temporaries of it) and the output."""
+    copies = 1 if activation == "relu" else 4
+    guard_bytes(
+        (copies * tokens * m + tokens * d) * itemsize,
+        what,
+        hint="use chunked_ffn, which computes the hidden layer chunk_size tokens at a time",
+    )
+
+
+def _finite_output(y: np.ndarray, what: str) -> np.ndarray:
+    """``y`` if finite; else a ValueError: finite inputs so large that the matmuls overflowed."""
+    if y.size and not (np.isfinite(y.min()) and np.isfinite(y.max())):
+        raise ValueError(
+            f"{what}: x and the weights are so large that the result overflows {y.dtype}; "
+            "scale them down"
+        )
+    return y
 
 
 def _ffn(x, w1, b1, w2, b2, activation: str) -> np.ndarray:
@@ -83,7 +112,11 @@ def ffn(x, w1, b1, w2, b2, activation: str = "relu") -> np.ndarray:
     ``activation``: "relu" or "gelu" (exact erf form). Peak memory ≈ the (..., n, m) hidden layer
     plus the output.
     """
-    return _ffn(*_check_ffn_weights(x, w1, b1, w2, b2, activation), activation)
+    x, w1, b1, w2, b2 = _check_ffn_weights(x, w1, b1, w2, b2, activation)
+    tokens, (d, m) = x.size // x.shape[-1], w1.shape
+    _guard_hidden(tokens, m, d, x.itemsize, activation, f"ffn with {tokens} tokens and m={m}")
+    with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported below, named
+        return _finite_output(_ffn(x, w1, b1, w2, b2, activation), "ffn")
 
 
 def chunked_ffn(x, w1, b1, w2, b2, *, chunk_size: int, activation: str = "relu") -> np.ndarray:
@@ -99,12 +132,15 @@ def chunked_ffn(x, w1, b1, w2, b2, *, chunk_size: int, activation: str = "relu")
     if x.ndim < 2:
         raise ValueError(f"x must have shape (..., n, d) with a sequence axis, got {x.shape}")
     chunk_size = check_int(chunk_size, "chunk_size", minimum=1)
-    n = x.shape[-2]
+    n, (d, m) = x.shape[-2], w1.shape
+    rows = x.size // (n * d) * min(chunk_size, n)  # tokens in one chunk, over the leading dims
+    _guard_hidden(rows, m, d, x.itemsize, activation, f"chunked_ffn with chunk_size={chunk_size}")
     out = np.empty(x.shape, dtype=x.dtype)  # (..., n, d) the only full-size allocation
-    for start in range(0, n, chunk_size):
-        rows = slice(start, min(start + chunk_size, n))
-        out[..., rows, :] = _ffn(x[..., rows, :], w1, b1, w2, b2, activation)  # (..., chunk, d)
-    return out
+    with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported below, named
+        for start in range(0, n, chunk_size):
+            rows = slice(start, min(start + chunk_size, n))
+            out[..., rows, :] = _ffn(x[..., rows, :], w1, b1, w2, b2, activation)  # (..., chunk, d)
+    return _finite_output(out, "chunked_ffn")
 
 
 def swiglu(x, w_gate, w_up, w_down) -> np.ndarray:
@@ -128,10 +164,17 @@ def swiglu(x, w_gate, w_up, w_down) -> np.ndarray:
         raise ValueError(f"w_up must have shape {(d, m)} like w_gate, got {w_up.shape}")
     if w_down.shape != (m, d):
         raise ValueError(f"w_down must have shape {(m, d)}, got {w_down.shape}")
-    # g = SiLU(x W_gate) ⊙ (x W_up)                             (..., n, m)
-    g = silu(x @ w_gate) * (x @ w_up)
-    # y = g W_down                                              (..., n, d)
-    return g @ w_down
+    for name, arr in (("x", x), ("w_gate", w_gate), ("w_up", w_up), ("w_down", w_down)):
+        check_finite(arr, name)
+    tokens = x.size // d
+    guard_bytes(  # x W_gate, x W_up, SiLU's temporaries and g, each (tokens, m)
+        4 * tokens * m * np.result_type(x, w_gate).itemsize, f"swiglu with {tokens} tokens, m={m}"
+    )
+    with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported below, named
+        # g = SiLU(x W_gate) ⊙ (x W_up)                             (..., n, m)
+        g = silu(x @ w_gate) * (x @ w_up)
+        # y = g W_down                                              (..., n, d)
+        return _finite_output(g @ w_down, "swiglu")
 
 
 def _check_experts(x: np.ndarray, experts, activation: str) -> list[tuple]:

@@ -3,7 +3,8 @@
 * :func:`peak_bytes` uses ``tracemalloc``: it sees **numpy** allocations, not torch's (torch
   allocates outside Python's tracked allocators), so measure memory on numpy code.
 * :func:`saved_bytes` counts what **torch autograd** keeps for the backward pass
-  (``torch.autograd.graph.saved_tensors_hooks``): the memory training needs on top of inference.
+  (``torch.autograd.graph.saved_tensors_hooks``): the memory training needs on top of inference;
+  :func:`saved_tensors` lists it tensor by tensor, with the operation that saved each.
 * :func:`count_flops` counts the FLOPs torch performs (``FlopCounterMode``), with attention forced
   onto SDPA's math path so that its matmuls are visible to the counter.
 * :func:`time_call` is the median (or minimum) of several runs after a warm-up. Timings are noisy,
@@ -20,10 +21,12 @@ import statistics
 import time
 import tracemalloc
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 from torch.nn.attention import SDPBackend, sdpa_kernel
+from torch.overrides import TorchFunctionMode
 from torch.utils.flop_counter import FlopCounterMode
 
 from tutor_lib._validate import as_float_array, check_int
@@ -31,6 +34,8 @@ from tutor_lib.limits import guard_bytes
 
 __all__ = [
     "peak_bytes",
+    "SavedTensor",
+    "saved_tensors",
     "saved_bytes",
     "count_flops",
     "flop_counts_by_op",
@@ -70,25 +75,92 @@ def peak_bytes(fn: Callable, *args, **kwargs) -> int:
     return max(0, peak - start)
 
 
-def saved_bytes(fn: Callable, *args, **kwargs) -> int:
-    """Bytes of the tensors torch autograd saves for backward while ``fn(*args, **kwargs)`` runs.
+@dataclass(frozen=True)
+class SavedTensor:
+    """One storage autograd keeps for backward: the torch function that saved it first (as called
+    from Python: ``linear``, ``softmax``, ``__matmul__``…, or ``"?"`` outside any), the shape and
+    dtype of the tensor saved, and the bytes of its whole storage."""
 
-    Counted with ``torch.autograd.graph.saved_tensors_hooks``. Each storage counts once, however
-    many operations save it (``x`` used by two matmuls is stored once); saved inputs and weights
-    count too. Something must require grad, otherwise nothing is saved and the result is 0.
-    """
+    op: str
+    shape: tuple[int, ...]
+    dtype: torch.dtype
+    nbytes: int
+
+
+class _OpLabel(TorchFunctionMode):
+    """Remembers the outermost torch function running (torch disables the mode inside it)."""
+
+    current = "?"
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        outer, self.current = self.current, getattr(func, "__name__", str(func))
+        try:
+            return func(*args, **(kwargs or {}))
+        finally:
+            self.current = outer
+
+
+def _storage_key(t: torch.Tensor) -> tuple[int, int]:
+    storage = t.untyped_storage()
+    return storage.data_ptr(), storage.nbytes()
+
+
+def _collect_saved(fn: Callable, args, kwargs, exclude, *, label_ops: bool) -> list[SavedTensor]:
+    """The one implementation behind :func:`saved_tensors` and :func:`saved_bytes`."""
     if not callable(fn):
         raise TypeError(f"fn must be callable, got {type(fn).__name__}")
-    storages: dict[int, int] = {}
+    if isinstance(exclude, torch.Tensor):
+        exclude = (exclude,)
+    try:
+        excluded = {_storage_key(t) for t in exclude}
+    except (TypeError, AttributeError):
+        raise TypeError(
+            "exclude must be an iterable of tensors (e.g. model.parameters())"
+        ) from None
+    found: dict[tuple[int, int], tuple[SavedTensor, torch.UntypedStorage]] = {}
+    label = _OpLabel()
 
     def pack(t: torch.Tensor):
-        storage = t.untyped_storage()
-        storages[storage.data_ptr()] = storage.nbytes()
+        key = _storage_key(t)
+        if key not in excluded and key not in found:
+            record = SavedTensor(label.current, tuple(t.shape), t.dtype, key[1])
+            found[key] = (record, t.untyped_storage())  # the storage stays alive: no reuse
         return t
 
     with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
-        fn(*args, **kwargs)
-    return sum(storages.values())
+        if label_ops:
+            with label:
+                fn(*args, **kwargs)
+        else:
+            fn(*args, **kwargs)
+    return [record for record, _ in found.values()]
+
+
+def saved_tensors(fn: Callable, *args, exclude: Iterable = (), **kwargs) -> list[SavedTensor]:
+    """The storages torch autograd saves for backward while ``fn(*args, **kwargs)`` runs, in the
+    order they are first saved, one :class:`SavedTensor` each.
+
+    Seen with ``torch.autograd.graph.saved_tensors_hooks``. A storage counts once however many
+    operations save it or views of it (``x`` used by two matmuls; q, k, v sliced from one tensor);
+    every saved storage is kept alive until ``fn`` returns, so a freed one's address cannot be reused
+    and merged with another. Storages of the tensors in ``exclude`` (e.g. ``model.parameters()``:
+    weights are not activations) are left out. Something must require grad, otherwise nothing is
+    saved. The op labels come from a ``TorchFunctionMode`` (the call runs a little slower).
+    """
+    return _collect_saved(fn, args, kwargs, exclude, label_ops=True)
+
+
+def saved_bytes(fn: Callable, *args, exclude: Iterable = (), **kwargs) -> int:
+    """Bytes of the tensors torch autograd saves for backward while ``fn(*args, **kwargs)`` runs.
+
+    The sum over what :func:`saved_tensors` lists (without its op labels, so a little faster): each
+    storage counts once, however many operations save it (``x`` used by two matmuls is stored once);
+    saved inputs and weights count too, unless passed in ``exclude`` (``exclude=model.parameters()``
+    counts the activations only). Something must require grad, otherwise nothing is saved and the
+    result is 0.
+    """
+    records = _collect_saved(fn, args, kwargs, exclude, label_ops=False)
+    return sum(record.nbytes for record in records)
 
 
 def _counted(fn: Callable, args, kwargs) -> FlopCounterMode:
@@ -119,6 +191,9 @@ def flop_counts_by_op(fn: Callable, *args, **kwargs) -> dict[str, int]:
     return {str(op): int(flops) for op, flops in counts.items()}
 
 
+MAX_REPEAT = 10_000  # more runs than this is a typo (or a benchmark that belongs in bench/)
+
+
 def time_call(
     fn: Callable,
     *args,
@@ -137,8 +212,10 @@ def time_call(
     """
     if not callable(fn):
         raise TypeError(f"fn must be callable, got {type(fn).__name__}")
-    repeat = check_int(repeat, "repeat", minimum=1)
-    warmup = check_int(warmup, "warmup", minimum=0)
+    repeat = check_int(repeat, "repeat", minimum=1, maximum=MAX_REPEAT)
+    warmup = check_int(warmup, "warmup", minimum=0, maximum=MAX_REPEAT)
+    if not callable(timer):
+        raise TypeError(f"timer must be a zero-argument clock, got {type(timer).__name__}")
     reducers = {"median": statistics.median, "min": min}
     if reduce not in reducers:
         raise ValueError(f"reduce must be one of {sorted(reducers)}, got {reduce!r}")
@@ -247,6 +324,10 @@ def sweep(
     """
     if not callable(fn):
         raise TypeError(f"fn must be callable, got {type(fn).__name__}")
+    if progress is not None and not callable(progress):
+        raise TypeError(f"progress must be callable (e.g. widgets.progress), got {progress!r}")
+    if isinstance(ns, (str, bytes)) or not isinstance(ns, Iterable):
+        raise TypeError(f"ns must be a list of ints, got {type(ns).__name__}")
     ns = [check_int(n, "ns[i]") for n in ns]
     if not ns:
         raise ValueError("ns must contain at least one value")

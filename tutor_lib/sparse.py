@@ -27,7 +27,14 @@ import torch.nn.functional as F
 from tutor_lib import masks as _masks
 from tutor_lib._validate import check_int
 from tutor_lib.costs import MIB
-from tutor_lib.torch_ops import as_mask_array, as_qkv_tensors, default_scale, masked_softmax
+from tutor_lib.limits import guard_bytes
+from tutor_lib.torch_ops import (
+    as_mask_array,
+    as_qkv_tensors,
+    check_output,
+    default_scale,
+    masked_softmax,
+)
 
 __all__ = [
     "sliding_window_attention",
@@ -42,6 +49,9 @@ def default_query_block(left: int, right: int, n: int) -> int:
     of the window (each query then scores B + left + right keys, ~1.125× the band), between 16 and
     256 and at most n. Smaller blocks waste less work; larger ones give bigger matmuls.
     """
+    left = check_int(left, "left", minimum=0)
+    right = check_int(right, "right", minimum=0)
+    n = check_int(n, "n", minimum=1)
     width = left + right + 1
     eighth = 1 << max(0, (width // 8).bit_length() - 1)  # largest power of two <= width / 8
     return max(1, min(n, 256, max(16, eighth)))
@@ -136,10 +146,17 @@ def sliding_window_attention(
         else min(check_int(block, "block", minimum=1), n)
     )
     lead_size, num_blocks, d_v = math.prod(lead), -(-n // size), v.shape[-1]
+    span = size + left + right
+    guard_bytes(  # key/value spans, the block scores, the band mask, padded queries and output
+        q.element_size()
+        * num_blocks
+        * (lead_size * span * (d_k + d_v + size) + size * span + lead_size * size * (d_k + d_v)),
+        f"sliding_window_attention(n={n}, left={left}, right={right}, block={size})",
+        hint="use a smaller block or a narrower window",
+    )
     scale = default_scale(scale, d_k)
     if n % size:  # pad the queries to whole blocks (the extra rows are dropped at the end)
         q = _padded_rows(q, lead_size, num_blocks * size, 0, 0)
-    span = size + left + right
     qb = q.reshape(lead_size, num_blocks, size, d_k)  # (b, nb, B, d_k)
     k_spans = _key_spans(k, lead_size, left, right, size).view(lead_size, num_blocks, span, d_k)
     v_spans = _key_spans(v, lead_size, left, right, size).view(lead_size, num_blocks, span, d_v)
@@ -147,7 +164,7 @@ def sliding_window_attention(
     # O_b = softmax(Q_b K_spanᵀ · scale + bias) V_span for every block at once: PyTorch's fused
     # kernel (the same as dense SDPA), with the blocks as a "heads" dimension  (b, nb, B, d_v)
     out = F.scaled_dot_product_attention(qb, k_spans, v_spans, attn_mask=bias[None], scale=scale)
-    return out.reshape(*lead, num_blocks * size, d_v)[..., :n, :]  # (..., n, d_v)
+    return check_output(out.reshape(*lead, num_blocks * size, d_v)[..., :n, :])  # (..., n, d_v)
 
 
 def block_sparse_attention(
@@ -164,8 +181,14 @@ def block_sparse_attention(
     """
     q, k, v = as_qkv_tensors(q, k, v)
     n_q, n_k = q.shape[-2], k.shape[-2]
-    block = check_int(block, "block", minimum=1)
+    block = min(check_int(block, "block", minimum=1), max(n_q, n_k))  # one tile covers it all
     mask = as_mask_array(mask, n_q, n_k)
+    lead_size, d_k, d_v = math.prod(q.shape[:-2]), q.shape[-1], v.shape[-1]
+    guard_bytes(  # gathered keys and values, one query block's scores (×4 in the softmax), output
+        q.element_size() * lead_size * (n_k * (d_k + d_v + 4 * min(block, n_q)) + 2 * n_q * d_v),
+        f"block_sparse_attention(n_q={n_q}, n_k={n_k}, block={block})",
+        hint="use a smaller block",
+    )
     tiles = _masks.tile_mask(mask, block)  # (tiles along queries, tiles along keys)
     scale = default_scale(scale, q.shape[-1])
     outputs = []
@@ -183,4 +206,4 @@ def block_sparse_attention(
         allowed = torch.from_numpy(mask[rows][:, keys])  # (B, m)
         weights = masked_softmax(scores, allowed)
         outputs.append(torch.matmul(weights, v.index_select(-2, idx)))  # (..., B, d_v)
-    return torch.cat(outputs, dim=-2)  # (..., n_q, d_v)
+    return check_output(torch.cat(outputs, dim=-2))  # (..., n_q, d_v)

@@ -7,6 +7,7 @@ kernel copies another's private helper:
   (tensors, one floating dtype, finite) and broadcasts their leading dims;
 * :func:`as_mask_array` — a boolean ``(n_q, n_k)`` mask from numpy or torch;
 * :func:`masked_softmax` — softmax with masked entries → 0 and fully masked rows → all 0, no NaN;
+* :func:`check_output` — a named error when a kernel's output is not finite (scores overflowed);
 * :func:`tutor_lib._validate.default_scale` is re-exported as :func:`default_scale`.
 """
 
@@ -17,7 +18,14 @@ import torch
 
 from tutor_lib._validate import check_finite, check_qkv_shapes, default_scale
 
-__all__ = ["as_qkv_tensors", "as_mask_array", "masked_softmax", "default_scale", "check_tensor"]
+__all__ = [
+    "as_qkv_tensors",
+    "as_mask_array",
+    "masked_softmax",
+    "default_scale",
+    "check_tensor",
+    "check_output",
+]
 
 
 def check_tensor(t, name: str) -> torch.Tensor:
@@ -55,11 +63,34 @@ def as_mask_array(mask, n_q: int, n_k: int) -> np.ndarray:
     return mask
 
 
+def check_output(out: torch.Tensor) -> torch.Tensor:
+    """``out`` if it is finite, else a ValueError naming q, k and v.
+
+    With finite inputs (:func:`as_qkv_tensors` checks them) a kernel's output can only be non-finite
+    when the scores q·kᵀ·scale overflow the dtype (easy in fp16: above 65504) or v's weighted sums
+    do. A masked score may overflow freely as long as the kernel masks it before the softmax.
+    """
+    if out.numel():
+        low, high = torch.aminmax(out.detach())
+        if not (bool(torch.isfinite(low)) and bool(torch.isfinite(high))):
+            raise ValueError(
+                f"the attention output is not finite: the scores q·kᵀ·scale overflow {out.dtype} "
+                "(or v's values are too large); scale q, k or v down, or use a wider dtype"
+            )
+    return out
+
+
 def masked_softmax(scores: torch.Tensor, allowed: torch.Tensor) -> torch.Tensor:
     """Softmax over the last dim with masked entries → 0 and fully masked rows → all 0 (no NaN).
 
     scores: (..., n_q, m); allowed: bool, broadcastable to scores, True = may attend.
     """
+    if not isinstance(scores, torch.Tensor) or not scores.is_floating_point():
+        raise TypeError(
+            f"scores must be a floating-point torch.Tensor, got {type(scores).__name__}"
+        )
+    if not isinstance(allowed, torch.Tensor) or allowed.dtype != torch.bool:
+        raise TypeError("allowed must be a boolean torch.Tensor (True = may attend)")
     scores = scores.masked_fill(~allowed, float("-inf"))
     # m = rowmax(S); an all -inf row uses m = 0 so exp(-inf - 0) = 0. Softmax does not depend on m,
     # so m carries no gradient.

@@ -41,3 +41,10 @@ def error(func, *args, raises=ValueError, name, why, **kwargs) -> Row:
 def result(func, *args, check, why, **kwargs) -> Row:
     """A row whose call must return a value with ``check(value)`` True (clamped or exact)."""
     return Row(func, args, kwargs, check=check, why=why)
+
+
+def with_value(a, index, value):
+    """A copy of the numpy array or torch tensor ``a`` with ``a[index] = value`` (e.g. one NaN)."""
+    b = a.clone() if hasattr(a, "clone") else a.copy()
+    b[index] = value
+    return b

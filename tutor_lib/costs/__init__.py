@@ -1,7 +1,7 @@
 """Closed-form costs of a Transformer (plain Python, no arrays): parameters, FLOPs and bytes.
 
 One import for all of it: ``from tutor_lib.costs import param_count, attention_flops, GIB``. The
-formulas live in three small modules, by what they count:
+formulas live in small modules, by what they count:
 
 * :mod:`tutor_lib.costs.model`: :class:`ModelShape`, presets (GPT-3 175B, Mistral-7B-like, GPT-2
   small) and parameter counts;
@@ -9,6 +9,8 @@ formulas live in three small modules, by what they count:
 * :mod:`tutor_lib.costs.memory`: bytes of weights, KV cache and scores, and the byte models the
   memory explorers draw;
 * :mod:`tutor_lib.costs.roofline`: compute-bound or memory-bound (arithmetic intensity, decoding);
+* :mod:`tutor_lib.costs.training`: what a training step keeps (weights, gradients, optimizer states,
+  activations per Korthikanti et al. 2022);
 * :mod:`tutor_lib.costs.units`: ``KIB``, ``MIB``, ``GIB`` (defined once for the whole library).
 
 Every count is an exact Python int. Notation: n tokens, d = d_model, m = d_ff, h = n_heads,
@@ -55,6 +57,16 @@ from tutor_lib.costs.roofline import (
     matmul_cost,
     roofline_seconds,
 )
+from tutor_lib.costs.training import (
+    OPTIMIZERS,
+    RECOMPUTE,
+    STATE_BYTES_PER_PARAM,
+    TRAINING_PARTS,
+    activation_bytes,
+    max_batch_size,
+    training_budget,
+    training_state_bytes,
+)
 from tutor_lib.costs.units import GIB, GPU_80GB_BYTES, KIB, MIB, whole_bytes
 
 __all__ = [
@@ -69,6 +81,11 @@ __all__ = [
     "MIB",
     "MISTRAL_7B_LIKE",
     "ModelShape",
+    "OPTIMIZERS",
+    "RECOMPUTE",
+    "STATE_BYTES_PER_PARAM",
+    "TRAINING_PARTS",
+    "activation_bytes",
     "as_model_shape",
     "attention_flops",
     "attention_params",
@@ -83,6 +100,7 @@ __all__ = [
     "kv_cache_bytes",
     "layer_flops",
     "matmul_cost",
+    "max_batch_size",
     "max_cached_tokens",
     "memory_breakdown",
     "moe_ffn_flops",
@@ -92,7 +110,9 @@ __all__ = [
     "param_count",
     "roofline_seconds",
     "score_matrix_bytes",
+    "training_budget",
     "training_flops",
+    "training_state_bytes",
     "weight_bytes",
     "whole_bytes",
 ]

@@ -19,7 +19,9 @@ Notation: n tokens, d = d_model, m = d_ff, h = n_heads, n_kv = KV heads, d_kv = 
 
 from __future__ import annotations
 
-from tutor_lib._validate import check_bool, check_int, check_positive_float
+import numbers
+
+from tutor_lib._validate import check_bool, check_int
 from tutor_lib.costs.model import ModelShape, as_model_shape, non_embedding_params
 
 __all__ = [
@@ -162,6 +164,22 @@ def flops_per_token(shape: ModelShape, n_ctx: int) -> dict[str, int]:
     return {"params": params, "attention": attention, "total": params + attention}
 
 
-def training_flops(n_params, tokens) -> float:
-    """C ≈ 6·N·D: forward 2N per token plus backward ≈ 4N per token (Kaplan et al. 2020)."""
-    return 6.0 * check_positive_float(n_params, "n_params") * check_positive_float(tokens, "tokens")
+def _whole(value, name: str) -> int:
+    """A count given as an int or as a whole float such as ``300e9`` → an exact int >= 1."""
+    if isinstance(value, float) or (
+        isinstance(value, numbers.Real) and not isinstance(value, bool)
+    ):
+        if not isinstance(value, numbers.Integral):
+            value = float(value)
+            if not value.is_integer():  # also rejects NaN and ±inf
+                raise ValueError(f"{name} must be a whole number, got {value}")
+            value = int(value)
+    return check_int(value, name, minimum=1)
+
+
+def training_flops(n_params, tokens) -> int:
+    """C ≈ 6·N·D: forward 2N per token plus backward ≈ 4N per token (Kaplan et al. 2020).
+
+    An exact int, like every count here; ``tokens`` may be written as a whole float (``300e9``).
+    """
+    return 6 * _whole(n_params, "n_params") * _whole(tokens, "tokens")

@@ -94,6 +94,7 @@ def memory_breakdown(
     ``n_kv_heads`` overrides the shape's KV heads (None keeps them).
     """
     s = as_model_shape(shape)
+    context = check_int(context, "context", minimum=1)
     if n_kv_heads is not None:
         s = dataclasses.replace(s, n_kv_heads=n_kv_heads)
     parts = (

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tutor_lib._validate import check_int
+from tutor_lib._validate import check_bool, check_int
 
 __all__ = [
     "FFN_KINDS",
@@ -25,6 +25,12 @@ __all__ = [
 ]
 
 FFN_KINDS = ("relu", "gelu", "swiglu")
+
+
+def _check_ffn_kind(ffn) -> str:
+    if not isinstance(ffn, str) or ffn not in FFN_KINDS:
+        raise ValueError(f"ffn must be one of {FFN_KINDS}, got {ffn!r}")
+    return ffn
 
 
 @dataclass(frozen=True)
@@ -65,8 +71,11 @@ class ModelShape:
                 raise ValueError(
                     f"n_heads ({self.n_heads}) must be divisible by n_kv_heads ({self.n_kv_heads})"
                 )
-        if self.ffn not in FFN_KINDS:
-            raise ValueError(f"ffn must be one of {FFN_KINDS}, got {self.ffn!r}")
+        _check_ffn_kind(self.ffn)
+        check_bool(self.bias, "bias")
+        check_bool(self.tied_embeddings, "tied_embeddings")
+        if not isinstance(self.name, str):
+            raise TypeError(f"name must be a str, got {type(self.name).__name__}")
 
     @property
     def d_head(self) -> int:
@@ -125,6 +134,7 @@ def attention_params(
     d = check_int(d_model, "d_model", minimum=1)
     h = check_int(n_heads, "n_heads", minimum=1)
     n_kv = h if n_kv_heads is None else check_int(n_kv_heads, "n_kv_heads", minimum=1, maximum=h)
+    bias = check_bool(bias, "bias")
     if d % h:
         raise ValueError(f"d_model ({d}) must be divisible by n_heads ({h})")
     if h % n_kv:
@@ -138,8 +148,8 @@ def ffn_params(d_model: int, d_ff: int, ffn: str = "gelu", *, bias: bool = False
     """Parameters of one FFN: 2·d·m (+ m + d biases) for relu/gelu, 3·d·m for SwiGLU (+ 2m + d)."""
     d = check_int(d_model, "d_model", minimum=1)
     m = check_int(d_ff, "d_ff", minimum=1)
-    if ffn not in FFN_KINDS:
-        raise ValueError(f"ffn must be one of {FFN_KINDS}, got {ffn!r}")
+    _check_ffn_kind(ffn)
+    bias = check_bool(bias, "bias")
     n_up = 2 if ffn == "swiglu" else 1  # SwiGLU has a gate and an up projection
     return (n_up + 1) * d * m + ((n_up * m + d) if bias else 0)
 

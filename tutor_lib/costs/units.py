@@ -33,7 +33,14 @@ def whole_bytes(values: int, bytes_per_value) -> int:
         raise TypeError(f"bytes_per_value must be a number, got {type(bytes_per_value).__name__}")
     if not (math.isfinite(bytes_per_value) and bytes_per_value > 0):
         raise ValueError(f"bytes_per_value must be a finite number > 0, got {bytes_per_value}")
-    total = values * Fraction(bytes_per_value)
+    if isinstance(values, bool) or not isinstance(values, numbers.Integral):
+        raise TypeError(f"values must be an int, got {type(values).__name__}")
+    if values < 0:
+        raise ValueError(f"values must be >= 0, got {values}")
+    exact = (
+        bytes_per_value if isinstance(bytes_per_value, numbers.Rational) else float(bytes_per_value)
+    )
+    total = int(values) * Fraction(exact)  # np.float32(0.5) → 0.5 exactly
     if total.denominator != 1:
         raise ValueError(
             f"bytes_per_value {bytes_per_value} × {values} values is not a whole number of bytes"

@@ -12,15 +12,22 @@ from tutor_lib.exercises.attention import (
     check_softmax,
 )
 from tutor_lib.exercises.costs import (
+    check_activation_bytes,
     check_attention_params,
     check_causal_crossover,
     check_crossover_length,
     check_decode_critical_batch,
     check_kv_cache_bytes,
+    check_max_batch_size,
     check_max_cached_tokens,
     check_score_matrix_bytes,
 )
 from tutor_lib.exercises.ffn import check_chunked_ffn
+from tutor_lib.exercises.linear import (
+    check_associativity_crossover,
+    check_linear_attention,
+    check_linear_attention_step,
+)
 from tutor_lib.exercises.masks import (
     check_dilated_mask,
     check_receptive_field,
@@ -33,8 +40,11 @@ from tutor_lib.exercises.quant import (
     check_llm_int8_matmul,
     check_quantize,
 )
+from tutor_lib.exercises.training_memory import check_reversible_inverse
 
 __all__ = [
+    "check_activation_bytes",
+    "check_associativity_crossover",
     "check_attention",
     "check_attention_params",
     "check_causal_crossover",
@@ -46,11 +56,15 @@ __all__ = [
     "check_dilated_mask",
     "check_gqa_attention",
     "check_kv_cache_bytes",
+    "check_linear_attention",
+    "check_linear_attention_step",
     "check_llm_int8_matmul",
     "check_loglog_slope",
+    "check_max_batch_size",
     "check_max_cached_tokens",
     "check_quantize",
     "check_receptive_field",
+    "check_reversible_inverse",
     "check_score_matrix_bytes",
     "check_softmax",
     "check_tile_sparsity",

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from tutor_lib._validate import as_bool_mask, check_int
+from tutor_lib.limits import guard_bytes
 
 __all__ = [
     "density",
@@ -56,9 +57,10 @@ def compose_layers(masks: Sequence) -> np.ndarray:
     influence output i. Use it for stacks that alternate patterns (e.g. Sparse Transformer's local
     and strided heads in alternate layers).
     """
-    if isinstance(masks, np.ndarray) or not isinstance(masks, Sequence) or not masks:
+    if isinstance(masks, (np.ndarray, str)) or not isinstance(masks, Sequence) or not masks:
         raise TypeError("masks must be a non-empty list of (n, n) boolean masks")
     n = _matrix(masks[0], "masks[0]").shape[0]
+    _guard_reach(n, f"compose_layers over masks of size n={n}")
     reach = np.eye(n)
     for layer, mask in enumerate(masks):
         step = _matrix(mask, f"masks[{layer}]")
@@ -67,6 +69,11 @@ def compose_layers(masks: Sequence) -> np.ndarray:
         # R ← (M | I) · R   (boolean product through float BLAS: entries are counts ≥ 0, test > 0)
         reach = ((step | np.eye(n, dtype=bool)).astype(np.float64) @ reach > 0).astype(np.float64)
     return reach > 0
+
+
+def _guard_reach(n: int, what: str) -> None:
+    """Reachability multiplies (n, n) float64 matrices: three of them exist at once, plus masks."""
+    guard_bytes(3 * 8 * n * n + 2 * n * n, what, hint="a smaller n shows the same reach")
 
 
 def receptive_field(mask, layers: int) -> np.ndarray:
@@ -81,6 +88,7 @@ def receptive_field(mask, layers: int) -> np.ndarray:
         raise ValueError(f"mask must be square (self-attention), got shape {m.shape}")
     layers = check_int(layers, "layers", minimum=0)
     n = m.shape[0]
+    _guard_reach(n, f"receptive_field(mask of size n={n})")
     base = (m | np.eye(n, dtype=bool)).astype(np.float64)
     result = np.eye(n)
     while layers:  # exponentiation by squaring; every power of one matrix commutes
@@ -97,13 +105,10 @@ def tile_mask(mask, block: int) -> np.ndarray:
     (must be computed) if **any** of its entries is True. Edge tiles may be smaller than ``block``.
     """
     m = _matrix(mask)
-    block = check_int(block, "block", minimum=1)
-    n_q, n_k = m.shape
-    t_q, t_k = -(-n_q // block), -(-n_k // block)
-    padded = np.zeros((t_q * block, t_k * block), dtype=bool)
-    padded[:n_q, :n_k] = m
-    tiles = padded.reshape(t_q, block, t_k, block)  # (tile row, row in tile, tile col, col in tile)
-    return tiles.any(axis=(1, 3))
+    block = min(check_int(block, "block", minimum=1), max(m.shape))  # one tile covers it all
+    # OR over each band of ``block`` rows, then over each band of columns: no padded copy
+    rows = np.logical_or.reduceat(m, np.arange(0, m.shape[0], block), axis=0)  # (t_q, n_k)
+    return np.logical_or.reduceat(rows, np.arange(0, m.shape[1], block), axis=1)  # (t_q, t_k)
 
 
 def tile_sparsity(mask, block: int) -> float:
@@ -116,10 +121,14 @@ def tile_savings(mask, block: int) -> float:
     """Fraction of the ``n_q · n_k`` score entries (so of the QKᵀ and PV FLOPs) that lie in skipped
     tiles. Equals :func:`tile_sparsity` when ``block`` divides both lengths."""
     m = _matrix(mask)
-    active = tile_mask(m, block)
+    active = tile_mask(m, block)  # (t_q, t_k)
+    block = min(block, max(m.shape))
     rows = np.minimum(block, m.shape[0] - block * np.arange(active.shape[0]))  # tile heights
     cols = np.minimum(block, m.shape[1] - block * np.arange(active.shape[1]))  # tile widths
-    computed = (rows[:, None] * cols[None, :] * active).sum()
+    # entries computed = Σ_tiles active · height · width; every row of tiles but the last is
+    # ``block`` high, so sum the rows of tiles first (no (t_q, t_k) int temporary)
+    height_per_col = block * active[:-1].sum(axis=0) + rows[-1] * active[-1]  # (t_k,)
+    computed = int(height_per_col @ cols)
     return float(1.0 - computed / m.size)
 
 
@@ -132,6 +141,7 @@ def mask_stats(mask, receptive, tile: int) -> dict[str, float]:
     ``tile_sparsity`` and ``flops_saved`` (:func:`tile_savings`) for ``tile × tile`` tiles.
     """
     m, reach = _matrix(mask), _matrix(receptive, "receptive")
+    tile = check_int(tile, "tile", minimum=1)
     if m.shape[0] != m.shape[1] or reach.shape != m.shape:
         raise ValueError(
             f"mask and receptive must be square and of one shape, got {m.shape} and {reach.shape}"

@@ -13,7 +13,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from tutor_lib import attention as _attention
-from tutor_lib._validate import check_int
+from tutor_lib._validate import check_bool, check_int
+from tutor_lib.limits import guard_bytes
 
 __all__ = [
     "causal_mask",
@@ -29,11 +30,29 @@ __all__ = [
 ]
 
 
-def _grid(n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Query index column ``i`` (n, 1) and key index row ``j`` (1, n)."""
-    i = np.arange(n)[:, None]  # (n, 1)
-    j = np.arange(n)[None, :]  # (1, n)
-    return i, j
+# A band of rows holds at most this many entries (or n²/32, whichever is larger): the int
+# temporaries of a rule (j - i, …) then take a quarter of the output's bytes, not 8× them.
+_BAND_ENTRIES = 2**16
+
+
+def _row_bands(n: int) -> list[np.ndarray]:
+    """Query indices ``i`` as (rows, 1) columns, a band of rows at a time, covering 0 … n - 1."""
+    rows = max(1, max(_BAND_ENTRIES, n * n // 32) // n)
+    return [np.arange(start, min(start + rows, n))[:, None] for start in range(0, n, rows)]
+
+
+def _build(n: int, rule, what: str, hint: str = "") -> np.ndarray:
+    """The boolean (n, n) mask ``rule(i, j)``, i (rows, 1) query and j (1, n) key indices.
+
+    Built a band of rows at a time, so the peak memory is about the n² bytes of the output; the
+    output is checked against the byte limit first (:func:`tutor_lib.set_max_bytes`).
+    """
+    guard_bytes(n * n, what, hint=hint or "a smaller n shows the same pattern")
+    out = np.empty((n, n), dtype=bool)
+    j = np.arange(n)[None, :]  # (1, n) key index
+    for i in _row_bands(n):
+        out[i[0, 0] : i[-1, 0] + 1] = rule(i, j)  # (rows, n)
+    return out
 
 
 def causal_mask(n: int) -> np.ndarray:
@@ -60,8 +79,12 @@ def local_mask(n: int, left: int, right: int) -> np.ndarray:
     n = check_int(n, "n", minimum=1)
     left = check_int(left, "left", minimum=0)
     right = check_int(right, "right", minimum=0)
-    i, j = _grid(n)
-    return (j - i >= -left) & (j - i <= right)
+    return _build(
+        n,
+        lambda i, j: (j >= i - left) & (j <= i + right),  # -left <= j - i <= right
+        f"local_mask(n={n})",
+        hint="tutor_lib.sparse.sliding_window_attention computes the window without the mask",
+    )
 
 
 def dilated_mask(n: int, left: int, right: int, dilation: int) -> np.ndarray:
@@ -75,10 +98,13 @@ def dilated_mask(n: int, left: int, right: int, dilation: int) -> np.ndarray:
     left = check_int(left, "left", minimum=0)
     right = check_int(right, "right", minimum=0)
     dilation = check_int(dilation, "dilation", minimum=1)
-    i, j = _grid(n)
-    offset = j - i
-    in_reach = (offset >= -left * dilation) & (offset <= right * dilation)
-    return in_reach & (offset % dilation == 0)
+
+    def rule(i, j):
+        offset = j - i  # (rows, n)
+        in_reach = (offset >= -left * dilation) & (offset <= right * dilation)
+        return in_reach & (offset % dilation == 0)
+
+    return _build(n, rule, f"dilated_mask(n={n})")
 
 
 def block_mask(n: int, block: int) -> np.ndarray:
@@ -89,8 +115,7 @@ def block_mask(n: int, block: int) -> np.ndarray:
     """
     n = check_int(n, "n", minimum=1)
     block = check_int(block, "block", minimum=1)
-    i, j = _grid(n)
-    return i // block == j // block
+    return _build(n, lambda i, j: i // block == j // block, f"block_mask(n={n})")
 
 
 def strided_mask(n: int, stride: int, causal: bool = True) -> np.ndarray:
@@ -103,9 +128,13 @@ def strided_mask(n: int, stride: int, causal: bool = True) -> np.ndarray:
     """
     n = check_int(n, "n", minimum=1)
     stride = check_int(stride, "stride", minimum=1)
-    i, j = _grid(n)
-    mask = (i - j) % stride == 0
-    return mask & (j <= i) if causal else mask
+    causal = check_bool(causal, "causal")
+
+    def rule(i, j):
+        mask = (i - j) % stride == 0  # (rows, n)
+        return mask & (j <= i) if causal else mask
+
+    return _build(n, rule, f"strided_mask(n={n})")
 
 
 def fixed_mask(n: int, stride: int, summary: int = 1, causal: bool = True) -> np.ndarray:
@@ -118,9 +147,13 @@ def fixed_mask(n: int, stride: int, summary: int = 1, causal: bool = True) -> np
     n = check_int(n, "n", minimum=1)
     stride = check_int(stride, "stride", minimum=1)
     summary = check_int(summary, "summary", minimum=1, maximum=stride)
-    i, j = _grid(n)
-    mask = (i // stride == j // stride) | (j % stride >= stride - summary)
-    return mask & (j <= i) if causal else mask
+    causal = check_bool(causal, "causal")
+
+    def rule(i, j):
+        mask = (i // stride == j // stride) | (j % stride >= stride - summary)  # (rows, n)
+        return mask & (j <= i) if causal else mask
+
+    return _build(n, rule, f"fixed_mask(n={n})")
 
 
 def _global_indices(n: int, tokens) -> np.ndarray:
@@ -147,6 +180,7 @@ def global_mask(n: int, tokens: int | Sequence[int]) -> np.ndarray:
     """
     n = check_int(n, "n", minimum=1)
     idx = _global_indices(n, tokens)
+    guard_bytes(n * n, f"global_mask(n={n})", hint="a smaller n shows the same pattern")
     is_global = np.zeros(n, dtype=bool)
     is_global[idx] = True
     return is_global[:, None] | is_global[None, :]
@@ -163,10 +197,13 @@ def random_mask(n: int, num_random: int, seed: int) -> np.ndarray:
     n = check_int(n, "n", minimum=1)
     r = min(check_int(num_random, "num_random", minimum=0), n)
     seed = check_int(seed, "seed", minimum=0)
+    guard_bytes(n * n, f"random_mask(n={n})", hint="a smaller n shows the same pattern")
     rng = np.random.default_rng(seed)
-    keys = np.argsort(rng.random((n, n)), axis=1)[:, :r]  # (n, r) distinct keys per row
     mask = np.zeros((n, n), dtype=bool)
-    np.put_along_axis(mask, keys, True, axis=1)
+    for i in _row_bands(n):  # one band of rows at a time: the same numbers as rng.random((n, n))
+        rows = slice(i[0, 0], i[-1, 0] + 1)
+        keys = np.argsort(rng.random((len(i), n)), axis=1)[:, :r]  # (rows, r) distinct keys
+        np.put_along_axis(mask[rows], keys, True, axis=1)
     return mask
 
 
@@ -178,10 +215,11 @@ def block_random_mask(n: int, block: int, num_random: int, seed: int) -> np.ndar
     """
     n = check_int(n, "n", minimum=1)
     block = check_int(block, "block", minimum=1)
+    block = min(block, n)  # a block longer than the sequence is the whole sequence
     num_blocks = -(-n // block)  # ceil(n / block)
+    guard_bytes(n * n, f"block_random_mask(n={n})", hint="a smaller n shows the same pattern")
     coarse = random_mask(num_blocks, num_random, seed)  # (blocks, blocks)
-    i, j = _grid(n)
-    return coarse[i // block, j // block]
+    return _build(n, lambda i, j: coarse[i // block, j // block], f"block_random_mask(n={n})")
 
 
 def block_local_mask(n: int, block: int, left_blocks: int, right_blocks: int) -> np.ndarray:
@@ -196,6 +234,9 @@ def block_local_mask(n: int, block: int, left_blocks: int, right_blocks: int) ->
     block = check_int(block, "block", minimum=1)
     left_blocks = check_int(left_blocks, "left_blocks", minimum=0)
     right_blocks = check_int(right_blocks, "right_blocks", minimum=0)
-    i, j = _grid(n)
-    offset = j // block - i // block  # (n, n) key block minus query block
-    return (offset >= -left_blocks) & (offset <= right_blocks)
+
+    def rule(i, j):
+        offset = j // block - i // block  # (rows, n) key block minus query block
+        return (offset >= -left_blocks) & (offset <= right_blocks)
+
+    return _build(n, rule, f"block_local_mask(n={n})")

@@ -11,20 +11,27 @@ from tutor_lib.plots.costs import (
     plot_memory_bars,
     plot_scaling,
 )
+from tutor_lib.plots.linear import plot_decode_memory, plot_feature_error, plot_weights
 from tutor_lib.plots.masks import plot_tiles
 from tutor_lib.plots.quant import plot_error_curves, plot_grid, plot_scheme_errors
 from tutor_lib.plots.roofline import plot_roofline
+from tutor_lib.plots.training import plot_saved_vs_depth, plot_training_budget
 
 __all__ = [
     "memory_axis_limits",
     "plot_attention",
+    "plot_decode_memory",
     "plot_error_curves",
+    "plot_feature_error",
     "plot_flop_shares",
     "plot_grid",
     "plot_mask",
     "plot_memory_bars",
     "plot_roofline",
+    "plot_saved_vs_depth",
     "plot_scaling",
     "plot_scheme_errors",
     "plot_tiles",
+    "plot_training_budget",
+    "plot_weights",
 ]

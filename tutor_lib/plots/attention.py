@@ -12,6 +12,7 @@ import numpy as np
 from matplotlib import colormaps
 from matplotlib.colors import ListedColormap
 
+from tutor_lib._validate import check_bool
 from tutor_lib.plots._axes import new_axes
 
 __all__ = ["plot_attention", "plot_mask", "MASKED_COLOUR", "ALLOWED_COLOUR"]
@@ -22,8 +23,8 @@ ALLOWED_COLOUR = "#2b6cb0"  # the blue of an allowed pair (as plot_tiles draws i
 
 def _check_matrix(x, name: str) -> np.ndarray:
     arr = np.asarray(x)
-    if arr.ndim != 2:
-        raise ValueError(f"{name} must be a 2-D (n_q, n_k) matrix, got shape {arr.shape}")
+    if arr.ndim != 2 or 0 in arr.shape:
+        raise ValueError(f"{name} must be a non-empty 2-D (n_q, n_k) matrix, got shape {arr.shape}")
     return arr
 
 
@@ -58,7 +59,13 @@ def plot_attention(
     writes each probability in its cell (default: when the matrix is at most 8×8). ``tokens``
     labels the keys (and the last n_q of them label the queries). Returns the Axes.
     """
-    w = _check_matrix(weights, "weights").astype(float)
+    w = _check_matrix(weights, "weights")
+    if w.dtype == bool or not np.issubdtype(w.dtype, np.number) or np.iscomplexobj(w):
+        raise TypeError(f"weights must hold real numbers, got dtype {w.dtype}")
+    if annotate is not None:
+        annotate = check_bool(annotate, "annotate")
+    colorbar = check_bool(colorbar, "colorbar")
+    w = w.astype(float)
     if np.isnan(w).any() or w.min() < -1e-9 or w.max() > 1 + 1e-9:
         raise ValueError(
             "weights must lie in [0, 1] (did you pass scores instead of softmax output?)"

@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 from matplotlib.ticker import LogLocator, NullLocator
 
+from tutor_lib._validate import as_float_array, check_int
 from tutor_lib.costs import GIB, crossover_length, layer_flops
 from tutor_lib.measure import loglog_slope
 from tutor_lib.plots._axes import new_axes
@@ -36,6 +37,8 @@ def plot_flop_shares(
     dotted line; ``n_marker`` adds a solid line at another n. Returns the Axes.
     """
     cross = crossover_length(d_model, d_ff)
+    if n_marker is not None:
+        n_marker = check_int(n_marker, "n_marker", minimum=1)
     if ns is None:
         ns = np.unique(np.geomspace(max(cross // 64, 1), cross * 64, 200).astype(int))
     ns = np.asarray(ns)
@@ -88,6 +91,8 @@ def plot_memory_bars(
     the axis, so that plots side by side, or a widget's redraws, share one scale
     (:func:`memory_axis_limits`); by default it fits these values. Returns the Axes.
     """
+    if not isinstance(values, Mapping):
+        raise TypeError(f"values must be a dict label → bytes, got {type(values).__name__}")
     if not values:
         raise ValueError("values must contain at least one entry")
     labels = list(values)
@@ -147,18 +152,22 @@ def plot_scaling(
     small n are dominated by fixed overheads). A dashed reference line ∝ n^``reference_exponent`` goes
     through the first series' last point. Returns the Axes.
     """
-    ns = np.asarray(ns, dtype=float)
+    ns = as_float_array(ns, "ns")
+    if not isinstance(series, Mapping):
+        raise TypeError(f"series must be a dict label → values, got {type(series).__name__}")
     if not series:
         raise ValueError("series must contain at least one line")
     fit = ns >= (fit_min_n if fit_min_n is not None else ns.min())
     if fit.sum() < 2:
         raise ValueError(f"fit_min_n={fit_min_n} leaves fewer than 2 points to fit a slope")
-    ax = new_axes(ax, (4.2, 3.0))
-    for label, ys in series.items():
-        ys = np.asarray(ys, dtype=float)
+    lines = {}
+    for label, ys in series.items():  # check every series before drawing anything
+        ys = as_float_array(ys, f"series[{label!r}]")
         if ys.shape != ns.shape:
             raise ValueError(f"series {label!r} has {ys.shape} values for {ns.shape} lengths")
-        slope = loglog_slope(ns[fit], ys[fit])
+        lines[label] = ys, loglog_slope(ns[fit], ys[fit])
+    ax = new_axes(ax, (4.2, 3.0))
+    for label, (ys, slope) in lines.items():
         ax.plot(ns, ys, "o-", label=f"{label} (slope {slope:.2f})")
     if reference_exponent is not None:
         first = np.asarray(next(iter(series.values())), dtype=float)

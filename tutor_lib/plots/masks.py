@@ -15,15 +15,17 @@ TILE_COLOURS = ("#ffffff", "#fdd9a0", "#2b6cb0")
 
 
 def tile_levels(mask, block: int) -> np.ndarray:
-    """(n_q, n_k) ints: 0 = in a skipped tile, 1 = computed but masked, 2 = allowed."""
+    """(n_q, n_k) small ints (int8): 0 = in a skipped tile, 1 = computed but masked, 2 = allowed."""
     m = np.asarray(mask)
     if m.ndim != 2 or m.dtype != bool:
         raise ValueError(f"mask must be a 2-D boolean (n_q, n_k) matrix, got {m.dtype} {m.shape}")
-    active = tile_mask(m, block)
-    computed = np.repeat(np.repeat(active, block, axis=0), block, axis=1)[
-        : m.shape[0], : m.shape[1]
-    ]
-    return computed.astype(int) + m.astype(int)
+    active = tile_mask(m, block)  # checks block
+    block = min(block, max(m.shape))  # a block longer than the mask is one tile
+    rows = np.arange(m.shape[0]) // block  # (n_q,) tile row of each query
+    cols = np.arange(m.shape[1]) // block  # (n_k,) tile column of each key
+    levels = active[rows[:, None], cols[None, :]].view(np.int8)  # (n_q, n_k) 1 = computed
+    levels += m.view(np.int8)  # + 1 where allowed (allowed entries always lie in computed tiles)
+    return levels
 
 
 def plot_tiles(mask, block: int, *, ax=None, title: str | None = None):

@@ -3,10 +3,12 @@ as attributes, so pytest and the browser check can drive it like a learner would
 
 from tutor_lib.widgets.attention import attention_explorer
 from tutor_lib.widgets.flops import flop_share_explorer
+from tutor_lib.widgets.linear import performer_explorer
 from tutor_lib.widgets.masks import mask_explorer
 from tutor_lib.widgets.memory import attention_memory_explorer, memory_explorer
 from tutor_lib.widgets.progress import progress
 from tutor_lib.widgets.quant import quantization_explorer
+from tutor_lib.widgets.training import training_memory_explorer
 
 __all__ = [
     "attention_explorer",
@@ -14,6 +16,8 @@ __all__ = [
     "flop_share_explorer",
     "mask_explorer",
     "memory_explorer",
+    "performer_explorer",
     "progress",
     "quantization_explorer",
+    "training_memory_explorer",
 ]

@@ -5,9 +5,21 @@ from __future__ import annotations
 
 import ipywidgets as widgets
 
+from tutor_lib._validate import check_bool
 from tutor_lib.attention import causal_mask, random_attention_weights, row_stats
 from tutor_lib.plots.attention import plot_attention
-from tutor_lib.widgets._base import image_widget, new_figure, note_html, png_bytes, slider_style
+from tutor_lib.widgets._base import (
+    clamp_float,
+    clamp_int,
+    connect,
+    guarded,
+    image_widget,
+    nearest_choice,
+    new_figure,
+    note_html,
+    png_bytes,
+    slider_style,
+)
 
 __all__ = ["AttentionExplorer", "attention_explorer"]
 
@@ -22,7 +34,8 @@ class AttentionExplorer(widgets.VBox):
     the softmax, β < 1 flattens it (a temperature T is β = 1/T).
 
     Current data: ``.scores`` and ``.weights`` (n, n) and ``.stats``
-    (see :func:`tutor_lib.attention.row_stats`).
+    (see :func:`tutor_lib.attention.row_stats`). Starting values outside the sliders are clamped
+    (or the nearest d_k is used) with a note.
     """
 
     def __init__(
@@ -33,6 +46,13 @@ class AttentionExplorer(widgets.VBox):
         causal: bool = False,
         seed: int = 0,
     ):
+        notes: list[str] = []
+        n = clamp_int(n, "n", 1, 24, notes)
+        d_k = nearest_choice(d_k, "d_k", D_K_CHOICES, notes)
+        multiplier = clamp_float(multiplier, "multiplier", 2**-4, 2**4, notes)
+        causal = check_bool(causal, "causal")
+        seed = clamp_int(seed, "seed", 0, 20, notes)
+        self.pending_notes = notes  # shown under the first drawing
         style = slider_style()
         self.n_slider = widgets.IntSlider(
             value=n, min=1, max=24, description="length n", style=style
@@ -64,10 +84,10 @@ class AttentionExplorer(widgets.VBox):
             widgets.HBox([self.sqrt_toggle, self.causal_toggle]),
         ]
         super().__init__([widgets.HBox([widgets.VBox(controls), self.image]), self.info])
-        for control in (*controls[:4], self.sqrt_toggle, self.causal_toggle):
-            control.observe(self._update, names="value")
+        connect(self, (*controls[:4], self.sqrt_toggle, self.causal_toggle))
         self._update()
 
+    @guarded
     def _update(self, _change=None) -> None:
         d_k = self.d_k_slider.value
         self.scores, self.weights = random_attention_weights(

@@ -6,7 +6,16 @@ import ipywidgets as widgets
 
 from tutor_lib.costs import crossover_length, layer_flops
 from tutor_lib.plots.costs import plot_flop_shares
-from tutor_lib.widgets._base import image_widget, new_figure, note_html, png_bytes, slider_style
+from tutor_lib.widgets._base import (
+    connect,
+    guarded,
+    image_widget,
+    nearest_choice,
+    new_figure,
+    note_html,
+    png_bytes,
+    slider_style,
+)
 
 __all__ = ["FlopShareExplorer", "flop_share_explorer", "D_MODEL_CHOICES", "N_CHOICES"]
 
@@ -23,6 +32,11 @@ class FlopShareExplorer(widgets.VBox):
     """
 
     def __init__(self, d_model: int = 768, ffn_ratio: float = 4.0, n: int = 1024):
+        notes: list[str] = []
+        d_model = nearest_choice(d_model, "d_model", D_MODEL_CHOICES, notes)
+        ffn_ratio = nearest_choice(ffn_ratio, "ffn_ratio", FFN_RATIOS, notes)
+        n = nearest_choice(n, "n", N_CHOICES, notes)
+        self.pending_notes = notes  # shown under the first drawing
         style = slider_style()
         self.d_slider = widgets.SelectionSlider(
             options=D_MODEL_CHOICES, value=d_model, description="d_model", style=style
@@ -39,10 +53,10 @@ class FlopShareExplorer(widgets.VBox):
         self.image, self.info = image_widget(), widgets.HTML()
         controls = [self.d_slider, self.ratio_slider, self.n_slider]
         super().__init__([widgets.HBox([widgets.VBox(controls), self.image]), self.info])
-        for control in controls:
-            control.observe(self._update, names="value")
+        connect(self, controls)
         self._update()
 
+    @guarded
     def _update(self, _change=None) -> None:
         d, n = self.d_slider.value, self.n_slider.value
         self.d_ff = round(self.ratio_slider.value * d)

@@ -18,7 +18,15 @@ from matplotlib.figure import Figure
 from tutor_lib import masks
 from tutor_lib.plots.attention import plot_mask
 from tutor_lib.plots.masks import plot_tiles
-from tutor_lib.widgets._base import image_widget, note_html, png_bytes, slider_style
+from tutor_lib.widgets._base import (
+    clamp_int,
+    connect,
+    guarded,
+    image_widget,
+    note_html,
+    png_bytes,
+    slider_style,
+)
 
 __all__ = ["MaskExplorer", "mask_explorer", "pattern_mask", "PATTERNS", "VISIBLE"]
 
@@ -133,12 +141,33 @@ def _summary(pattern: str, params: dict) -> str:
     )
 
 
+_PARAM_KEYS = frozenset(
+    {"n", "left", "right", "dilation", "block", "stride", "summary", "causal", "global_tokens"}
+    | {
+        "num_random",
+        "random_blocks",
+        "seed",
+        "use_window",
+        "use_strided",
+        "use_global",
+        "use_random",
+    }
+)
+
+
 def pattern_mask(pattern: str, params: dict) -> tuple[np.ndarray, list[str]]:
     """(mask (n, n), notes about clamped values) for a pattern key of :data:`PATTERNS`.
 
     ``params`` holds every control value: n, left, right, dilation, block, stride, summary, causal,
     global_tokens, num_random, random_blocks, seed, use_window, use_strided, use_global, use_random.
     """
+    if not isinstance(params, dict):
+        raise TypeError(f"params must be a dict of control values, got {type(params).__name__}")
+    missing = sorted(_PARAM_KEYS - set(params))
+    if missing:
+        raise ValueError(f"params is missing the control values {missing}")
+    if not isinstance(pattern, str) or pattern not in VISIBLE:
+        raise ValueError(f"pattern must be one of {sorted(VISIBLE)}, got {pattern!r}")
     p, n, notes = params, params["n"], []
     if pattern in ("local", "causal", "longformer"):
         left, right = _window(p, n, notes)
@@ -172,6 +201,12 @@ class MaskExplorer(widgets.VBox):
     """
 
     def __init__(self, pattern: str = "local", n: int = 64, layers: int = 2, tile: int = 16):
+        if not isinstance(pattern, str) or pattern not in VISIBLE:
+            raise ValueError(f"pattern must be one of {sorted(VISIBLE)}, got {pattern!r}")
+        self.pending_notes: list[str] = []  # notes about clamped starting values, shown once
+        n = clamp_int(n, "n", 8, 128, self.pending_notes)
+        layers = clamp_int(layers, "layers", 1, 8, self.pending_notes)
+        tile = clamp_int(tile, "tile", 2, 64, self.pending_notes)
         style = slider_style()
 
         def slider(name, value, lo, hi, label=None):
@@ -222,9 +257,7 @@ class MaskExplorer(widgets.VBox):
             ]
         )
         super().__init__([self.pattern, self.about, columns, self.image, self.info])
-        self.pattern.observe(self._update, names="value")
-        for control in self.controls.values():
-            control.observe(self._update, names="value")
+        connect(self, [self.pattern, *self.controls.values()])
         self._update()
 
     @contextlib.contextmanager
@@ -249,6 +282,7 @@ class MaskExplorer(widgets.VBox):
                 shown.remove("right")  # & causal cuts the window's future side: right has no effect
         return shown
 
+    @guarded
     def _update(self, _change=None) -> None:
         if getattr(self, "_held", False):
             return
@@ -258,10 +292,7 @@ class MaskExplorer(widgets.VBox):
         pattern = self.pattern.value
         self.about.value = f"<i>{ABOUT[pattern]}</i>"
         params = {name: control.value for name, control in self.controls.items()}
-        try:
-            self._compute(pattern, params)
-        except Exception as err:  # noqa: BLE001 - never a traceback in front of a learner
-            self.info.value = note_html("nothing drawn", warning=f"could not draw this: {err}")
+        self._compute(pattern, params)
 
     def _compute(self, pattern: str, params: dict) -> None:
         n = params["n"]

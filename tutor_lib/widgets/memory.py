@@ -14,6 +14,7 @@ import dataclasses
 
 import ipywidgets as widgets
 
+from tutor_lib._validate import check_int
 from tutor_lib.costs import (
     ATTENTION_MEMORY_PARTS,
     GIB,
@@ -28,7 +29,19 @@ from tutor_lib.costs import (
     param_count,
 )
 from tutor_lib.plots.costs import plot_memory_bars
-from tutor_lib.widgets._base import image_widget, new_figure, note_html, png_bytes, slider_style
+from tutor_lib.widgets._base import (
+    LENGTHS,
+    clamp_int,
+    connect,
+    guarded,
+    image_widget,
+    length_options,
+    nearest_choice,
+    new_figure,
+    note_html,
+    png_bytes,
+    slider_style,
+)
 
 __all__ = [
     "MemoryExplorer",
@@ -43,17 +56,14 @@ __all__ = [
 
 PRESETS = {s.name: s for s in (GPT3_175B, MISTRAL_7B_LIKE, GPT2_SMALL)}
 BYTES_PER_VALUE = (("fp32", 4), ("fp16", 2), ("int8", 1), ("int4", 0.5))
-_CONTEXTS = tuple(2**k for k in range(9, 18))  # 512 … 131072
-
-
-def _k(n: int) -> str:
-    return f"{n // 1024}k" if n >= 1024 and n % 1024 == 0 else str(n)
+_HEADS = (1, 2, 4, 8, 16, 32, 64)
 
 
 def memory_formulas(
     shape: ModelShape, context: int, *, batch: int = 1, bytes_per_value: float = 2
 ) -> dict[str, str]:
     """The formula behind each dot of :func:`tutor_lib.costs.memory_breakdown`, numbers filled in."""
+    memory_breakdown(shape, context, batch=batch, bytes_per_value=bytes_per_value)  # checks them
     b, s = bytes_per_value, shape
     weights, kv_cache, scores = MEMORY_PARTS
     return {
@@ -113,12 +123,21 @@ class MemoryExplorer(widgets.VBox):
         batch: int = 1,
         bytes_per_value: float = 2,
     ):
+        if not isinstance(preset, str) or preset not in PRESETS:
+            raise ValueError(f"preset must be one of {list(PRESETS)}, got {preset!r}")
+        notes: list[str] = []
+        context = nearest_choice(context, "context", LENGTHS, notes)
+        batch = clamp_int(batch, "batch", 1, 64, notes)
+        bytes_per_value = nearest_choice(
+            bytes_per_value, "bytes_per_value", [b for _, b in BYTES_PER_VALUE], notes
+        )
+        self.pending_notes = notes  # shown under the first drawing
         style = slider_style()
         self.preset = widgets.Dropdown(
             options=list(PRESETS), value=preset, description="model", style=style
         )
         self.context_slider = widgets.SelectionSlider(
-            options=[(_k(c), c) for c in _CONTEXTS],
+            options=length_options(),
             value=context,
             description="context n",
             style=style,
@@ -143,8 +162,7 @@ class MemoryExplorer(widgets.VBox):
         super().__init__([widgets.VBox(controls), self.image, self.info])
         self._set_kv_options()
         self.preset.observe(self._on_preset, names="value")
-        for control in controls[1:]:
-            control.observe(self._update, names="value")
+        connect(self, controls[1:])
         self._update()
 
     def _set_kv_options(self) -> None:
@@ -154,10 +172,12 @@ class MemoryExplorer(widgets.VBox):
         self.kv_slider.value = shape.kv_heads
         self._updating = False
 
+    @guarded
     def _on_preset(self, _change=None) -> None:
         self._set_kv_options()
         self._update()
 
+    @guarded
     def _update(self, _change=None) -> None:
         if getattr(self, "_updating", False):
             return
@@ -193,6 +213,14 @@ def attention_memory_formulas(
     n: int, *, d_model: int, n_heads: int, n_layers: int, batch: int = 1, bytes_per_value: float = 4
 ) -> dict[str, str]:
     """The formula behind each dot of :func:`tutor_lib.costs.attention_training_bytes`."""
+    attention_training_bytes(  # checks the arguments
+        n,
+        d_model=d_model,
+        n_heads=n_heads,
+        n_layers=n_layers,
+        batch=batch,
+        bytes_per_value=bytes_per_value,
+    )
     b, h, d, L, bpv = batch, n_heads, d_model, n_layers, bytes_per_value
     inference, dense, fused = ATTENTION_MEMORY_PARTS
     return {
@@ -216,12 +244,19 @@ class AttentionMemoryExplorer(widgets.VBox):
         n_layers: int = 32,
         batch: int = 1,
     ):
+        notes: list[str] = []
+        n = nearest_choice(n, "n", LENGTHS, notes)
+        d_model = check_int(d_model, "d_model", minimum=1)
+        n_heads = nearest_choice(n_heads, "n_heads", _HEADS, notes)
+        n_layers = clamp_int(n_layers, "n_layers", 1, 96, notes)
+        batch = clamp_int(batch, "batch", 1, 32, notes)
+        self.pending_notes = notes  # shown under the first drawing
         style = slider_style()
         self.n_slider = widgets.SelectionSlider(
-            options=[(_k(c), c) for c in _CONTEXTS], value=n, description="length n", style=style
+            options=length_options(), value=n, description="length n", style=style
         )
         self.heads_slider = widgets.SelectionSlider(
-            options=(1, 2, 4, 8, 16, 32, 64), value=n_heads, description="heads h", style=style
+            options=_HEADS, value=n_heads, description="heads h", style=style
         )
         self.layers_slider = widgets.IntSlider(
             value=n_layers, min=1, max=96, description="layers L", style=style
@@ -233,10 +268,10 @@ class AttentionMemoryExplorer(widgets.VBox):
         self.image, self.info = image_widget(), widgets.HTML()
         controls = [self.n_slider, self.heads_slider, self.layers_slider, self.batch_slider]
         super().__init__([widgets.VBox(controls), self.image, self.info])
-        for control in controls:
-            control.observe(self._update, names="value")
+        connect(self, controls)
         self._update()
 
+    @guarded
     def _update(self, _change=None) -> None:
         n = self.n_slider.value
         config = {

@@ -4,13 +4,19 @@ Pass it to :func:`tutor_lib.measure.sweep` as ``progress=progress``. The bar is 
 before the first item, with ``value=0``; its text repr at that moment is deterministic, so a notebook that
 shows it still passes strict nbval. Outside a Jupyter kernel (pytest, a plain script) nothing is
 displayed and the items simply pass through.
+
+The items are consumed lazily, one at a time, so a generator (or an endless iterator) works: with no
+``len()`` the total is unknown, the bar's maximum doubles whenever it is reached and its
+description counts the finished items.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sized
 
 import ipywidgets as widgets
+
+from tutor_lib._validate import check_bool
 
 __all__ = ["Progress", "progress", "in_kernel"]
 
@@ -33,14 +39,24 @@ class Progress:
     """
 
     def __init__(self, iterable: Iterable, *, description: str = "", show: bool | None = None):
-        self.items = list(iterable)
+        if isinstance(iterable, (str, bytes)) or not isinstance(iterable, Iterable):
+            raise TypeError(f"iterable must be a list, range or generator, got {iterable!r}")
+        if not isinstance(description, str):
+            raise TypeError(f"description must be a str, got {type(description).__name__}")
+        if show is not None:
+            show = check_bool(show, "show")
+        self.items = iterable
+        self.total = len(iterable) if isinstance(iterable, Sized) else None  # None: unknown
+        self.description = description
         self.bar = widgets.IntProgress(
-            value=0, min=0, max=max(len(self.items), 1), description=description
+            value=0, min=0, max=max(self.total or 1, 1), description=description
         )
-        self.show = in_kernel() if show is None else bool(show)
+        self.show = in_kernel() if show is None else show
 
     def __len__(self) -> int:
-        return len(self.items)
+        if self.total is None:
+            raise TypeError("progress over a generator has no len(): its total is unknown")
+        return self.total
 
     def __iter__(self) -> Iterator:
         if self.show:
@@ -50,6 +66,10 @@ class Progress:
         for item in self.items:
             yield item
             self.bar.value += 1
+            if self.total is None:  # unknown total: count, and keep the bar from filling up
+                if self.bar.value >= self.bar.max:
+                    self.bar.max *= 2
+                self.bar.description = f"{self.description} {self.bar.value}".strip()
         self.bar.bar_style = "success"
 
 
