@@ -20,7 +20,7 @@
 # **Prerequisites:** lesson 01 (attention, boolean masks: True = may attend) and lesson 03 (log-log
 # slopes of measured times).
 #
-# **Runtime:** about 21 s on a 2-core CPU (measured with `make report`; the timing sweep shows a
+# **Runtime:** about 10 s on a 2-core CPU (measured with `make report`; the timing sweep shows a
 # progress bar). No GPU, no downloads.
 
 # %%
