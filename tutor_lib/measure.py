@@ -30,6 +30,7 @@ from torch.overrides import TorchFunctionMode
 from torch.utils.flop_counter import FlopCounterMode
 
 from tutor_lib._validate import as_float_array, check_int
+from tutor_lib.limits import guard_bytes
 
 __all__ = [
     "peak_bytes",
@@ -41,6 +42,7 @@ __all__ = [
     "time_call",
     "matmul_rate",
     "matvec_bandwidth",
+    "linear_batch_times",
     "loglog_slope",
     "sweep",
 ]
@@ -248,6 +250,41 @@ def matvec_bandwidth(
     w, x = torch.randn(rows, cols, dtype=dtype), torch.randn(cols, dtype=dtype)
     seconds = time_call(torch.mv, w, x, repeat=repeat, reduce="min")
     return w.nbytes / seconds
+
+
+def linear_batch_times(
+    batches: Sequence[int],
+    d_in: int = 4096,
+    d_out: int = 4096,
+    *,
+    dtype: torch.dtype = torch.float32,
+    repeat: int = 5,
+    progress: Callable[[Iterable], Iterable] | None = None,
+) -> dict[str, np.ndarray]:
+    """Best-of-``repeat`` seconds of ``y = x @ W`` for each batch size: ``x (batch, d_in)``, one
+    fixed ``W (d_in, d_out)`` (64 MiB at the default size in fp32, more than most CPU caches).
+
+    Every call reads all of W and does 2·batch·d_in·d_out FLOPs, so the time shows which ceiling
+    binds: flat while streaming W dominates (memory-bound), growing with the batch once the
+    arithmetic does (compute-bound). Returns ``{"batch": array, "seconds": array}``; ``progress``
+    wraps the loop as in :func:`sweep`.
+    """
+    batches = [check_int(b, "batches[i]", minimum=1) for b in batches]
+    if not batches:
+        raise ValueError("batches must contain at least one batch size")
+    d_in = check_int(d_in, "d_in", minimum=1)
+    d_out = check_int(d_out, "d_out", minimum=1)
+    size = torch.empty((), dtype=dtype).element_size()
+    guard_bytes(size * (d_in * d_out + max(batches) * (d_in + d_out)), "linear_batch_times")
+    w = torch.randn(d_in, d_out, dtype=dtype)  # (d_in, d_out), shared by every batch size
+
+    def seconds(batch: int) -> float:
+        x = torch.randn(batch, d_in, dtype=dtype)  # (batch, d_in)
+        with torch.no_grad():
+            return time_call(torch.matmul, x, w, repeat=repeat, reduce="min")
+
+    times = sweep(seconds, batches, progress=progress)
+    return {"batch": times["n"], "seconds": times["value"]}
 
 
 def loglog_slope(xs, ys) -> float:

@@ -16,6 +16,7 @@ from tutor_lib.exercises.costs import (
     check_attention_params,
     check_causal_crossover,
     check_crossover_length,
+    check_decode_critical_batch,
     check_kv_cache_bytes,
     check_max_batch_size,
     check_max_cached_tokens,
@@ -27,7 +28,12 @@ from tutor_lib.exercises.linear import (
     check_linear_attention,
     check_linear_attention_step,
 )
-from tutor_lib.exercises.masks import check_dilated_mask, check_receptive_field, check_tile_sparsity
+from tutor_lib.exercises.masks import (
+    check_dilated_mask,
+    check_receptive_field,
+    check_tile_sparsity,
+    check_two_hop_pattern,
+)
 from tutor_lib.exercises.measure import check_loglog_slope
 from tutor_lib.exercises.quant import (
     check_compressed_causal_mask,
@@ -46,6 +52,7 @@ __all__ = [
     "check_chunked_ffn",
     "check_compressed_causal_mask",
     "check_crossover_length",
+    "check_decode_critical_batch",
     "check_dilated_mask",
     "check_gqa_attention",
     "check_kv_cache_bytes",
@@ -61,4 +68,5 @@ __all__ = [
     "check_score_matrix_bytes",
     "check_softmax",
     "check_tile_sparsity",
+    "check_two_hop_pattern",
 ]

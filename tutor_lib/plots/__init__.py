@@ -14,6 +14,7 @@ from tutor_lib.plots.costs import (
 from tutor_lib.plots.linear import plot_decode_memory, plot_feature_error, plot_weights
 from tutor_lib.plots.masks import plot_tiles
 from tutor_lib.plots.quant import plot_error_curves, plot_grid, plot_scheme_errors
+from tutor_lib.plots.roofline import plot_roofline
 from tutor_lib.plots.training import plot_saved_vs_depth, plot_training_budget
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "plot_grid",
     "plot_mask",
     "plot_memory_bars",
+    "plot_roofline",
     "plot_saved_vs_depth",
     "plot_scaling",
     "plot_scheme_errors",
