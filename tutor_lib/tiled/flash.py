@@ -1,0 +1,249 @@
+"""FlashAttention-style tiled attention in torch: forward, backward from the logsumexp, autograd.
+
+The score matrix is cut into ``block_q × block_k`` tiles. The forward pass walks over the key
+blocks; for each one it updates an online-softmax state (running max m, normalizer ℓ, output
+accumulator) of every query that can see the block, and keeps only the logsumexp
+``L = m + log ℓ`` (one number per query) for the backward pass. The backward pass walks over the key
+blocks again and **recomputes** each tile's probabilities from L, ``P = exp(S − L)``, instead of
+reading a stored n×n matrix (Dao et al. 2022, arXiv 2205.14135, Algorithms 1–2; the rescaling is
+done as in FlashAttention-2).
+
+**How this maps onto a CPU.** A GPU runs the query blocks in parallel, one thread block each, every
+one looping over the key blocks with its tiles in on-chip SRAM. Here the loop runs over key blocks
+and *all* query blocks that can see the key block go through one batched matrix product, the CPU
+counterpart of those parallel thread blocks: the Python loop has n_k / block_k iterations, the work
+inside each is a few large ``bmm`` calls and in-place element-wise passes. Memory: O(n_q · block_k)
+scores at a time plus O(n) statistics, never n_q × n_k. Under ``causal`` (bottom-right aligned,
+query i at position ``i + n_k − n_q``) tiles entirely in the future are skipped and only the tiles
+that cross the diagonal are masked.
+
+Shapes: ``q (..., n_q, d_k)``, ``k (..., n_k, d_k)``, ``v (..., n_k, d_v)`` (leading dims
+broadcast); ``logsumexp (..., n_q)``. float16/bfloat16 inputs are computed in float32 (as
+FlashAttention accumulates in fp32) and the output is cast back.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from tutor_lib._validate import check_bool, check_int
+from tutor_lib.limits import guard_bytes
+from tutor_lib.torch_ops import as_qkv_tensors, check_tensor, default_scale
+
+__all__ = ["flash_attention", "flash_attention_backward", "tiles_visited"]
+
+
+def _tiles(n_q: int, n_k: int, block_q: int, block_k: int, causal: bool):
+    """For each key block: (k0, k1, first query row r0 of the slab that sees it, last row r_diag
+    (exclusive) of the rows whose tiles cross the diagonal). Rows are whole query blocks."""
+    offset = n_k - n_q  # query i sees keys j <= i + offset
+    for k0 in range(0, n_k, block_k):
+        k1 = min(k0 + block_k, n_k)
+        if not causal:
+            yield k0, k1, 0, 0
+            continue
+        first = max(0, k0 - offset)  # first query that sees key k0
+        if first >= n_q:
+            return  # this key block and all later ones are in every query's future
+        r0 = first // block_q * block_q  # whole query blocks
+        r_diag = min(n_q, -(-max(0, k1 - 1 - offset) // block_q) * block_q)  # rows not seeing k1-1
+        yield k0, k1, r0, max(r0, r_diag)
+
+
+def tiles_visited(n_q: int, n_k: int, block_q: int, block_k: int, causal: bool = False):
+    """Boolean (tiles along queries, tiles along keys) grid: True where a tile is computed.
+
+    Without ``causal`` every tile is; with it, tiles entirely in the future are skipped
+    (bottom-right aligned causal mask).
+    """
+    n_q, n_k = check_int(n_q, "n_q", minimum=1), check_int(n_k, "n_k", minimum=1)
+    block_q = check_int(block_q, "block_q", minimum=1)
+    block_k = check_int(block_k, "block_k", minimum=1)
+    causal = check_bool(causal, "causal")
+    grid = torch.zeros(-(-n_q // block_q), -(-n_k // block_k), dtype=torch.bool)
+    for k0, _, r0, _ in _tiles(n_q, n_k, block_q, block_k, causal):
+        grid[r0 // block_q :, k0 // block_k] = True
+    return grid.numpy()
+
+
+def _future(rows: range, k0: int, k1: int, offset: int) -> torch.Tensor:
+    """(len(rows), k1 − k0) bool: True where key j is in the future of query i (j > i + offset)."""
+    return torch.arange(k0, k1)[None, :] > torch.arange(rows.start, rows.stop)[:, None] + offset
+
+
+def _setup(q, k, v, block_q, block_k, causal, scale):
+    q, k, v = as_qkv_tensors(q, k, v)
+    block_q = check_int(block_q, "block_q", minimum=1)
+    block_k = check_int(block_k, "block_k", minimum=1)
+    causal = check_bool(causal, "causal")
+    scale = default_scale(scale, q.shape[-1])
+    n_q, n_k = q.shape[-2], k.shape[-2]
+    lead = q.shape[:-2]
+    batch = math.prod(lead)
+    guard_bytes(  # the working set: two slabs of scores (n_q × block_k) per batch row
+        2 * batch * n_q * min(block_k, n_k) * 4,
+        f"flash_attention(n_q={n_q}, block_k={block_k}, batch={batch})",
+        hint="use a smaller block_k",
+    )
+    return q, k, v, min(block_q, n_q), min(block_k, n_k), causal, scale
+
+
+def _work_dtype(dtype: torch.dtype) -> torch.dtype:
+    return torch.float32 if dtype in (torch.float16, torch.bfloat16) else dtype
+
+
+def _forward(q, k, v, block_q, block_k, causal, scale):
+    """q (B, n_q, d_k), k (B, n_k, d_k), v (B, n_k, d_v) in the work dtype → (out, lse)."""
+    n_q, n_k = q.shape[1], k.shape[1]
+    q_scaled = q * scale  # fold the scale into Q once                          (B, n_q, d_k)
+    k_t = k.transpose(1, 2)  # (B, d_k, n_k)
+    m = q.new_full((q.shape[0], n_q, 1), -math.inf)  # running max               (B, n_q, 1)
+    l = q.new_zeros((q.shape[0], n_q, 1))  # noqa: E741 - running normalizer ℓ    (B, n_q, 1)
+    acc = q.new_zeros((q.shape[0], n_q, v.shape[2]))  # Σ e^{s − m} v             (B, n_q, d_v)
+    for k0, k1, r0, r_diag in _tiles(n_q, n_k, block_q, block_k, causal):
+        rows = slice(r0, n_q)  # every query block that sees this key block, in one batch
+        # S = (Q·scale) K_jᵀ                                                    (B, rows, bk)
+        s = torch.bmm(q_scaled[:, rows], k_t[:, :, k0:k1])
+        if r_diag > r0:  # tiles on the diagonal: mask the future
+            s[:, : r_diag - r0].masked_fill_(
+                _future(range(r0, r_diag), k0, k1, n_k - n_q), -math.inf
+            )
+        # m' = max(m, rowmax(S)); a row that has seen no allowed key keeps m' = -inf, shifted by 0
+        m_new = torch.maximum(m[:, rows], s.amax(dim=2, keepdim=True))
+        shift = m_new.nan_to_num(neginf=0.0)
+        # P~ = e^{S − m'} (in place: S becomes P~)
+        p = s.sub_(shift).exp_()
+        # α = e^{m − m'}: rescale the old sums to the new max
+        alpha = torch.exp(m[:, rows] - shift)
+        # ℓ' = α·ℓ + rowsum(P~);  acc' = α·acc + P~ V_j
+        l[:, rows] = l[:, rows] * alpha + p.sum(dim=2, keepdim=True)
+        acc[:, rows] = torch.baddbmm(acc[:, rows] * alpha, p, v[:, k0:k1])
+        m[:, rows] = m_new
+    seen = l > 0  # a query with no allowed key: output 0, logsumexp -inf
+    out = acc / torch.where(seen, l, torch.ones_like(l))  # O = acc / ℓ
+    lse = torch.where(seen, m + torch.log(l), m.new_tensor(-math.inf))  # L = m + log ℓ
+    return out, lse.squeeze(2)
+
+
+def _backward(q, k, v, out, lse, grad_out, grad_lse, block_q, block_k, causal, scale):
+    """All (B, n, d) in the work dtype; lse, grad_lse (B, n_q) → (dq, dk, dv)."""
+    n_q, n_k = q.shape[1], k.shape[1]
+    q_scaled = q * scale
+    k_t, v_t = k.transpose(1, 2), v.transpose(1, 2)
+    # D_i = rowsum(dO ∘ O) − dL_i: the "softmax Jacobian" term of every row (FlashAttention eq. 4)
+    delta = (grad_out * out).sum(dim=2, keepdim=True)
+    if grad_lse is not None:
+        delta = delta - grad_lse.unsqueeze(2)  # ∂L_i/∂s_ij = P_ij adds dL_i to dP_ij
+    # rows with no allowed key (L = -inf) must get P = 0: use L = +inf there
+    lse = torch.where(torch.isfinite(lse), lse, lse.new_tensor(math.inf)).unsqueeze(2)
+    dq, dk, dv = torch.zeros_like(q), torch.zeros_like(k), torch.zeros_like(v)
+    for k0, k1, r0, r_diag in _tiles(n_q, n_k, block_q, block_k, causal):
+        rows = slice(r0, n_q)
+        s = torch.bmm(q_scaled[:, rows], k_t[:, :, k0:k1])  # S, recomputed     (B, rows, bk)
+        if r_diag > r0:
+            s[:, : r_diag - r0].masked_fill_(
+                _future(range(r0, r_diag), k0, k1, n_k - n_q), -math.inf
+            )
+        p = s.sub_(lse[:, rows]).exp_()  # P = e^{S − L}, recomputed from the logsumexp
+        dv[:, k0:k1] = torch.bmm(p.transpose(1, 2), grad_out[:, rows])  # dV_j = Pᵀ dO
+        dp = torch.bmm(grad_out[:, rows], v_t[:, :, k0:k1])  # dP = dO V_jᵀ   (B, rows, bk)
+        ds = dp.sub_(delta[:, rows]).mul_(p)  # dS = P ∘ (dP − D)
+        dq[:, rows] += scale * torch.bmm(ds, k[:, k0:k1])  # dQ += scale · dS K_j
+        dk[:, k0:k1] = scale * torch.bmm(ds.transpose(1, 2), q[:, rows])  # dK_j = scale·dSᵀQ
+    return dq, dk, dv
+
+
+class _FlashAttention(torch.autograd.Function):
+    """Saves q, k, v, out and the logsumexp (O(n) memory), recomputes P in the backward pass."""
+
+    @staticmethod
+    def forward(ctx, q, k, v, block_q, block_k, causal, scale):
+        out, lse = _forward(q, k, v, block_q, block_k, causal, scale)
+        ctx.save_for_backward(q, k, v, out, lse)
+        ctx.config = (block_q, block_k, causal, scale)
+        return out, lse
+
+    @staticmethod
+    def backward(ctx, grad_out, grad_lse):
+        q, k, v, out, lse = ctx.saved_tensors
+        grads = _backward(q, k, v, out, lse, grad_out, grad_lse, *ctx.config)
+        return (*grads, None, None, None, None)
+
+
+def _flatten(t: torch.Tensor, work: torch.dtype) -> torch.Tensor:
+    """(..., n, d) → (B, n, d) contiguous in the work dtype (differentiable)."""
+    return t.reshape(-1, *t.shape[-2:]).to(work).contiguous()
+
+
+def flash_attention(
+    q, k, v, *, block_q: int = 128, block_k: int = 128, causal: bool = False, scale=None
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Exact attention by tiles, never holding the n_q × n_k matrix → ``(out, logsumexp)``.
+
+    q: (..., n_q, d_k), k: (..., n_k, d_k), v: (..., n_k, d_v) → out (..., n_q, d_v) and
+    logsumexp (..., n_q) = log Σ_j exp(s_ij) over the allowed keys (``-inf`` and output 0 for a query
+    with no allowed key). Equal to ``softmax(q kᵀ·scale) v`` and to SDPA. Differentiable: the
+    backward pass is :func:`flash_attention_backward` (recomputation from the logsumexp), and a
+    gradient flowing into ``logsumexp`` is handled too.
+    """
+    q, k, v, block_q, block_k, causal, scale = _setup(q, k, v, block_q, block_k, causal, scale)
+    lead, n_q = q.shape[:-2], q.shape[-2]
+    work = _work_dtype(q.dtype)
+    flat = [_flatten(t, work) for t in (q, k, v)]
+    if torch.is_grad_enabled() and any(t.requires_grad for t in flat):
+        out, lse = _FlashAttention.apply(*flat, block_q, block_k, causal, scale)
+    else:
+        out, lse = _forward(*flat, block_q, block_k, causal, scale)
+    return out.to(q.dtype).reshape(*lead, n_q, -1), lse.reshape(*lead, n_q)
+
+
+def flash_attention_backward(
+    q,
+    k,
+    v,
+    out,
+    logsumexp,
+    grad_out,
+    *,
+    block_q: int,
+    block_k: int,
+    causal: bool = False,
+    scale=None,
+    grad_logsumexp=None,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Gradients ``(dq, dk, dv)`` of attention from its output and logsumexp, tile by tile.
+
+    q, k, v as for :func:`flash_attention`; out (..., n_q, d_v) and logsumexp (..., n_q) are what
+    it returned; grad_out (..., n_q, d_v) = ∂loss/∂out; grad_logsumexp (..., n_q) optional. Per tile:
+    ``P = exp(S − L)`` (recomputed, never stored), ``dV += Pᵀ dO``, ``dP = dO Vᵀ``,
+    ``dS = P ∘ (dP − D)`` with ``D = rowsum(dO ∘ O)``, ``dQ += scale·dS K``, ``dK += scale·dSᵀ Q``.
+    Each gradient has the shape of its (un-broadcast) input.
+    """
+    shapes = [t.shape for t in (q, k, v)]
+    q, k, v, block_q, block_k, causal, scale = _setup(q, k, v, block_q, block_k, causal, scale)
+    lead, n_q, d_v = q.shape[:-2], q.shape[-2], v.shape[-1]
+    for name, t, shape in (
+        ("out", out, (*lead, n_q, d_v)),
+        ("grad_out", grad_out, (*lead, n_q, d_v)),
+        ("logsumexp", logsumexp, (*lead, n_q)),
+        ("grad_logsumexp", grad_logsumexp, (*lead, n_q)),
+    ):
+        if t is None and name == "grad_logsumexp":
+            continue
+        if isinstance(t, torch.Tensor) and name == "logsumexp":  # -inf marks empty rows
+            t = t.nan_to_num(neginf=0.0)
+        check_tensor(t, name)
+        if tuple(t.shape) != tuple(shape):
+            raise ValueError(f"{name} must have shape {tuple(shape)}, got {tuple(t.shape)}")
+    work = _work_dtype(q.dtype)
+    flat = [_flatten(t, work) for t in (q, k, v, out, grad_out)]
+    lse = logsumexp.reshape(-1, n_q).to(work)
+    g_lse = None if grad_logsumexp is None else grad_logsumexp.reshape(-1, n_q).to(work)
+    with torch.no_grad():
+        grads = _backward(*flat[:3], flat[3], lse, flat[4], g_lse, block_q, block_k, causal, scale)
+    return tuple(
+        g.reshape(*lead, *g.shape[-2:]).sum_to_size(shape).to(t.dtype)
+        for g, shape, t in zip(grads, shapes, (q, k, v), strict=True)
+    )
