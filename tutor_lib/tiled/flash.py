@@ -9,13 +9,15 @@ reading a stored n×n matrix (Dao et al. 2022, arXiv 2205.14135, Algorithms 1–
 done as in FlashAttention-2).
 
 **How this maps onto a CPU.** A GPU runs the query blocks in parallel, one thread block each, every
-one looping over the key blocks with its tiles in on-chip SRAM. Here the loop runs over key blocks
-and *all* query blocks that can see the key block go through one batched matrix product, the CPU
-counterpart of those parallel thread blocks: the Python loop has n_k / block_k iterations, the work
-inside each is a few large ``bmm`` calls and in-place element-wise passes. Memory: O(n_q · block_k)
-scores at a time plus O(n) statistics, never n_q × n_k. Under ``causal`` (bottom-right aligned,
-query i at position ``i + n_k − n_q``) tiles entirely in the future are skipped and only the tiles
-that cross the diagonal are masked.
+one looping over the key blocks with its tiles in on-chip SRAM (FlashAttention-2's order). Here a
+*wave* of consecutive query blocks goes through each step as one batched matrix product, the CPU
+counterpart of those parallel thread blocks; a wave holds as many query blocks as keep its score
+slab within :data:`SLAB_BYTES` (the CPU's L2 cache stands in for SRAM), so small problems run all
+query blocks at once. The Python loop has (waves × key blocks) iterations, each a few large ``bmm``
+calls and in-place element-wise passes: no per-element Python. Memory: one score slab plus O(n)
+statistics, never n_q × n_k. Under ``causal`` (bottom-right aligned, query i at position
+``i + n_k − n_q``) tiles entirely in the future are skipped and only the tiles that cross the
+diagonal are masked.
 
 Shapes: ``q (..., n_q, d_k)``, ``k (..., n_k, d_k)``, ``v (..., n_k, d_v)`` (leading dims
 broadcast); ``logsumexp (..., n_q)``. float16/bfloat16 inputs are computed in float32 (as
@@ -26,18 +28,25 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 
 from tutor_lib._validate import check_bool, check_int
+from tutor_lib.costs import MIB
 from tutor_lib.limits import guard_bytes
 from tutor_lib.torch_ops import as_qkv_tensors, check_tensor, default_scale
 
 __all__ = ["flash_attention", "flash_attention_backward", "tiles_visited"]
 
 
-def _tiles(n_q: int, n_k: int, block_q: int, block_k: int, causal: bool):
-    """For each key block: (k0, k1, first query row r0 of the slab that sees it, last row r_diag
-    (exclusive) of the rows whose tiles cross the diagonal). Rows are whole query blocks."""
+# Bytes of scores one step may hold: a CPU's L2 cache (1–2 MiB per core) plays the role of the GPU's
+# on-chip SRAM. Query blocks are batched until their score slab reaches this size.
+SLAB_BYTES = 2 * MIB
+
+
+def _key_blocks(n_q: int, n_k: int, block_q: int, block_k: int, causal: bool):
+    """For each key block: (k0, k1, r0, r_diag). Rows ≥ r0 (whole query blocks) see some of the
+    block; rows in [r0, r_diag) hold tiles that cross the diagonal and need the causal mask."""
     offset = n_k - n_q  # query i sees keys j <= i + offset
     for k0 in range(0, n_k, block_k):
         k1 = min(k0 + block_k, n_k)
@@ -47,9 +56,24 @@ def _tiles(n_q: int, n_k: int, block_q: int, block_k: int, causal: bool):
         first = max(0, k0 - offset)  # first query that sees key k0
         if first >= n_q:
             return  # this key block and all later ones are in every query's future
-        r0 = first // block_q * block_q  # whole query blocks
-        r_diag = min(n_q, -(-max(0, k1 - 1 - offset) // block_q) * block_q)  # rows not seeing k1-1
+        r0 = first // block_q * block_q
+        r_diag = min(n_q, -(-max(0, k1 - 1 - offset) // block_q) * block_q)  # sees all of it
         yield k0, k1, r0, max(r0, r_diag)
+
+
+def _steps(n_q, n_k, batch, block_q, block_k, causal, itemsize):
+    """The schedule: (w0, w1, s0, d1, k0, k1) per step, wave by wave. A wave is a run of whole
+    query blocks [w0, w1) whose score slab (batch × rows × block_k) fits in SLAB_BYTES; within it,
+    rows [s0, w1) see key block [k0, k1) and rows [s0, d1) need the causal mask."""
+    per_row = batch * block_k * itemsize
+    rows = max(block_q, SLAB_BYTES // per_row // block_q * block_q)
+    blocks = list(_key_blocks(n_q, n_k, block_q, block_k, causal))
+    for w0 in range(0, n_q, rows):
+        w1 = min(w0 + rows, n_q)
+        for k0, k1, r0, r_diag in blocks:
+            s0 = max(w0, r0)
+            if s0 < w1:
+                yield w0, w1, s0, min(w1, max(s0, r_diag)), k0, k1
 
 
 def tiles_visited(n_q: int, n_k: int, block_q: int, block_k: int, causal: bool = False):
@@ -62,15 +86,19 @@ def tiles_visited(n_q: int, n_k: int, block_q: int, block_k: int, causal: bool =
     block_q = check_int(block_q, "block_q", minimum=1)
     block_k = check_int(block_k, "block_k", minimum=1)
     causal = check_bool(causal, "causal")
-    grid = torch.zeros(-(-n_q // block_q), -(-n_k // block_k), dtype=torch.bool)
-    for k0, _, r0, _ in _tiles(n_q, n_k, block_q, block_k, causal):
+    grid = np.zeros((-(-n_q // block_q), -(-n_k // block_k)), dtype=bool)
+    for k0, _, r0, _ in _key_blocks(n_q, n_k, block_q, block_k, causal):
         grid[r0 // block_q :, k0 // block_k] = True
-    return grid.numpy()
+    return grid
 
 
-def _future(rows: range, k0: int, k1: int, offset: int) -> torch.Tensor:
-    """(len(rows), k1 − k0) bool: True where key j is in the future of query i (j > i + offset)."""
-    return torch.arange(k0, k1)[None, :] > torch.arange(rows.start, rows.stop)[:, None] + offset
+def _scores(q_scaled, k_t, s0, w1, d1, k0, k1, offset):
+    """S = (Q·scale) K_jᵀ for rows [s0, w1), -inf where a key is in a query's future."""
+    s = torch.bmm(q_scaled[:, s0:w1], k_t[:, :, k0:k1])  # (B, rows, bk)
+    if d1 > s0:  # tiles on the diagonal: mask the future (key j > i + offset)
+        future = torch.arange(k0, k1)[None, :] > torch.arange(s0, d1)[:, None] + offset
+        s[:, : d1 - s0].masked_fill_(future, -math.inf)
+    return s
 
 
 def _setup(q, k, v, block_q, block_k, causal, scale):
@@ -80,14 +108,14 @@ def _setup(q, k, v, block_q, block_k, causal, scale):
     causal = check_bool(causal, "causal")
     scale = default_scale(scale, q.shape[-1])
     n_q, n_k = q.shape[-2], k.shape[-2]
-    lead = q.shape[:-2]
-    batch = math.prod(lead)
-    guard_bytes(  # the working set: two slabs of scores (n_q × block_k) per batch row
-        2 * batch * n_q * min(block_k, n_k) * 4,
-        f"flash_attention(n_q={n_q}, block_k={block_k}, batch={batch})",
-        hint="use a smaller block_k",
+    block_q, block_k = min(block_q, n_q), min(block_k, n_k)
+    batch = math.prod(q.shape[:-2])
+    guard_bytes(  # two score slabs (S and dP in the backward pass), at least one tile each
+        2 * max(SLAB_BYTES, batch * block_q * block_k * 4),
+        f"flash_attention(block_q={block_q}, block_k={block_k}, batch={batch})",
+        hint="use smaller blocks",
     )
-    return q, k, v, min(block_q, n_q), min(block_k, n_k), causal, scale
+    return q, k, v, block_q, block_k, causal, scale
 
 
 def _work_dtype(dtype: torch.dtype) -> torch.dtype:
@@ -96,62 +124,58 @@ def _work_dtype(dtype: torch.dtype) -> torch.dtype:
 
 def _forward(q, k, v, block_q, block_k, causal, scale):
     """q (B, n_q, d_k), k (B, n_k, d_k), v (B, n_k, d_v) in the work dtype → (out, lse)."""
-    n_q, n_k = q.shape[1], k.shape[1]
+    (batch, n_q, _), n_k = q.shape, k.shape[1]
     q_scaled = q * scale  # fold the scale into Q once                          (B, n_q, d_k)
     k_t = k.transpose(1, 2)  # (B, d_k, n_k)
-    m = q.new_full((q.shape[0], n_q, 1), -math.inf)  # running max               (B, n_q, 1)
-    l = q.new_zeros((q.shape[0], n_q, 1))  # noqa: E741 - running normalizer ℓ    (B, n_q, 1)
-    acc = q.new_zeros((q.shape[0], n_q, v.shape[2]))  # Σ e^{s − m} v             (B, n_q, d_v)
-    for k0, k1, r0, r_diag in _tiles(n_q, n_k, block_q, block_k, causal):
-        rows = slice(r0, n_q)  # every query block that sees this key block, in one batch
-        # S = (Q·scale) K_jᵀ                                                    (B, rows, bk)
-        s = torch.bmm(q_scaled[:, rows], k_t[:, :, k0:k1])
-        if r_diag > r0:  # tiles on the diagonal: mask the future
-            s[:, : r_diag - r0].masked_fill_(
-                _future(range(r0, r_diag), k0, k1, n_k - n_q), -math.inf
-            )
-        # m' = max(m, rowmax(S)); a row that has seen no allowed key keeps m' = -inf, shifted by 0
-        m_new = torch.maximum(m[:, rows], s.amax(dim=2, keepdim=True))
+    m = q.new_full((batch, n_q, 1), -math.inf)  # running max                  (B, n_q, 1)
+    l = q.new_zeros((batch, n_q, 1))  # noqa: E741 - running normalizer ℓ       (B, n_q, 1)
+    acc = q.new_zeros((batch, n_q, v.shape[2]))  # Σ e^{s − m} v                 (B, n_q, d_v)
+    steps = _steps(n_q, n_k, batch, block_q, block_k, causal, q.element_size())
+    for _, w1, s0, d1, k0, k1 in steps:
+        s = _scores(q_scaled, k_t, s0, w1, d1, k0, k1, n_k - n_q)  # (B, rows, bk)
+        m_r, l_r, acc_r = m[:, s0:w1], l[:, s0:w1], acc[:, s0:w1]  # views: updated in place
+        # m' = max(m, rowmax(S)); a row that has seen no allowed key keeps -inf, shifted by 0
+        m_new = torch.maximum(m_r, s.amax(dim=2, keepdim=True))
         shift = m_new.nan_to_num(neginf=0.0)
-        # P~ = e^{S − m'} (in place: S becomes P~)
+        # P~ = e^{S − m'}  (in place: S becomes P~)
         p = s.sub_(shift).exp_()
-        # α = e^{m − m'}: rescale the old sums to the new max
-        alpha = torch.exp(m[:, rows] - shift)
+        # α = e^{m − m'} rescales the old sums to the new max
+        alpha = torch.exp(m_r - shift)
         # ℓ' = α·ℓ + rowsum(P~);  acc' = α·acc + P~ V_j
-        l[:, rows] = l[:, rows] * alpha + p.sum(dim=2, keepdim=True)
-        acc[:, rows] = torch.baddbmm(acc[:, rows] * alpha, p, v[:, k0:k1])
-        m[:, rows] = m_new
+        l_r.mul_(alpha).add_(p.sum(dim=2, keepdim=True))
+        acc_r.mul_(alpha).add_(torch.bmm(p, v[:, k0:k1]))
+        m_r.copy_(m_new)
     seen = l > 0  # a query with no allowed key: output 0, logsumexp -inf
-    out = acc / torch.where(seen, l, torch.ones_like(l))  # O = acc / ℓ
+    out = acc.div_(torch.where(seen, l, torch.ones_like(l)))  # O = acc / ℓ
     lse = torch.where(seen, m + torch.log(l), m.new_tensor(-math.inf))  # L = m + log ℓ
     return out, lse.squeeze(2)
 
 
 def _backward(q, k, v, out, lse, grad_out, grad_lse, block_q, block_k, causal, scale):
     """All (B, n, d) in the work dtype; lse, grad_lse (B, n_q) → (dq, dk, dv)."""
-    n_q, n_k = q.shape[1], k.shape[1]
+    (batch, n_q, _), n_k = q.shape, k.shape[1]
     q_scaled = q * scale
     k_t, v_t = k.transpose(1, 2), v.transpose(1, 2)
-    # D_i = rowsum(dO ∘ O) − dL_i: the "softmax Jacobian" term of every row (FlashAttention eq. 4)
+    # D_i = rowsum(dO ∘ O) − dL_i, the softmax-Jacobian term of each row (FlashAttention eq. 4;
+    # a gradient dL_i into the logsumexp adds dL_i·P_ij to dS_ij since ∂L_i/∂s_ij = P_ij)
     delta = (grad_out * out).sum(dim=2, keepdim=True)
     if grad_lse is not None:
-        delta = delta - grad_lse.unsqueeze(2)  # ∂L_i/∂s_ij = P_ij adds dL_i to dP_ij
+        delta = delta - grad_lse.unsqueeze(2)
     # rows with no allowed key (L = -inf) must get P = 0: use L = +inf there
     lse = torch.where(torch.isfinite(lse), lse, lse.new_tensor(math.inf)).unsqueeze(2)
     dq, dk, dv = torch.zeros_like(q), torch.zeros_like(k), torch.zeros_like(v)
-    for k0, k1, r0, r_diag in _tiles(n_q, n_k, block_q, block_k, causal):
-        rows = slice(r0, n_q)
-        s = torch.bmm(q_scaled[:, rows], k_t[:, :, k0:k1])  # S, recomputed     (B, rows, bk)
-        if r_diag > r0:
-            s[:, : r_diag - r0].masked_fill_(
-                _future(range(r0, r_diag), k0, k1, n_k - n_q), -math.inf
-            )
-        p = s.sub_(lse[:, rows]).exp_()  # P = e^{S − L}, recomputed from the logsumexp
-        dv[:, k0:k1] = torch.bmm(p.transpose(1, 2), grad_out[:, rows])  # dV_j = Pᵀ dO
-        dp = torch.bmm(grad_out[:, rows], v_t[:, :, k0:k1])  # dP = dO V_jᵀ   (B, rows, bk)
-        ds = dp.sub_(delta[:, rows]).mul_(p)  # dS = P ∘ (dP − D)
-        dq[:, rows] += scale * torch.bmm(ds, k[:, k0:k1])  # dQ += scale · dS K_j
-        dk[:, k0:k1] = scale * torch.bmm(ds.transpose(1, 2), q[:, rows])  # dK_j = scale·dSᵀQ
+    steps = _steps(n_q, n_k, batch, block_q, block_k, causal, q.element_size())
+    for _, w1, s0, d1, k0, k1 in steps:
+        s = _scores(q_scaled, k_t, s0, w1, d1, k0, k1, n_k - n_q)  # S, recomputed
+        p = s.sub_(lse[:, s0:w1]).exp_()  # P = e^{S − L}: recomputed from the logsumexp
+        d_out = grad_out[:, s0:w1]
+        dv[:, k0:k1] += torch.bmm(p.transpose(1, 2), d_out)  # dV_j += Pᵀ dO
+        dp = torch.bmm(d_out, v_t[:, :, k0:k1])  # dP = dO V_jᵀ                 (B, rows, bk)
+        ds = dp.sub_(delta[:, s0:w1]).mul_(p)  # dS = P ∘ (dP − D)
+        dq[:, s0:w1].add_(torch.bmm(ds, k[:, k0:k1]), alpha=scale)  # dQ += scale · dS K_j
+        dk[:, k0:k1].add_(
+            torch.bmm(ds.transpose(1, 2), q[:, s0:w1]), alpha=scale
+        )  # dK_j += scale·dSᵀQ
     return dq, dk, dv
 
 
