@@ -257,7 +257,7 @@ def flash_attention_backward(
         if t is None and name == "grad_logsumexp":
             continue
         if isinstance(t, torch.Tensor) and name == "logsumexp":  # -inf marks empty rows
-            t = t.nan_to_num(neginf=0.0)
+            t = t.masked_fill(torch.isneginf(t), 0.0)
         check_tensor(t, name)
         if tuple(t.shape) != tuple(shape):
             raise ValueError(f"{name} must have shape {tuple(shape)}, got {tuple(t.shape)}")

@@ -49,10 +49,10 @@ def _xp(x):
     return torch if isinstance(x, torch.Tensor) else np
 
 
-def _check_state(state) -> dict:
+def _check_state(state, name: str = "state") -> dict:
     if not isinstance(state, dict) or not {"max", "normalizer"} <= set(state):
         raise TypeError(
-            "state must be a dict with 'max', 'normalizer' (and 'acc'), as made by initial_state "
+            f"{name} must be a dict with 'max', 'normalizer' (and 'acc'), as made by initial_state "
             f"or block_state; got {type(state).__name__}"
         )
     return state
@@ -64,6 +64,7 @@ def initial_state(like, n_values: int | None = None) -> dict:
     ``like``: an array (..., n_q) giving the shape and type (numpy or torch, dtype) of ``max``;
     ``n_values``: d_v, the width of ``acc`` (None: no values, ``acc`` is None).
     """
+    like = _as_array(like, "like")
     xp = _xp(like)
     m = xp.full_like(like, -float("inf"))
     acc = None
@@ -75,11 +76,16 @@ def initial_state(like, n_values: int | None = None) -> dict:
     return {"max": m, "normalizer": xp.zeros_like(like), "acc": acc}
 
 
-def block_state(scores, values=None) -> dict:
-    """The state of one block on its own: its max, normalizer and weighted sum.
+def _as_array(x, name: str):
+    """A floating numpy array or torch tensor (torch stays torch), else a named error."""
+    if isinstance(x, torch.Tensor):
+        if not x.is_floating_point():
+            raise TypeError(f"{name} must be a floating-point tensor, got dtype {x.dtype}")
+        return x
+    return as_float_array(x, name, min_ndim=0)
 
-    scores: (..., n_q, b), ``-inf`` = masked; values: (..., b, d_v) or None.
-    """
+
+def _block_state(scores, values):
     xp = _xp(scores)
     # m_b = max_j s_j  (an all-masked row has m_b = -inf; it is then shifted by 0 so e^{-inf} = 0)
     m = xp.amax(scores, -1)
@@ -90,6 +96,32 @@ def block_state(scores, values=None) -> dict:
     return {"max": m, "normalizer": p.sum(-1), "acc": acc}  # ℓ_b = Σ_j p_j
 
 
+def block_state(scores, values=None) -> dict:
+    """The state of one block on its own: its max, normalizer and weighted sum.
+
+    scores: (..., n_q, b), ``-inf`` = masked (NaN and +inf are rejected); values: (..., b, d_v)
+    or None, of the same kind (numpy or torch) as scores.
+    """
+    scores = _as_array(scores, "scores")
+    if scores.ndim < 1 or scores.shape[-1] == 0:
+        raise ValueError(
+            f"scores must have at least one key (last dim), got shape {tuple(scores.shape)}"
+        )
+    xp = _xp(scores)
+    if bool(xp.isnan(scores).any()) or bool(xp.isposinf(scores).any()):
+        raise ValueError("scores must not contain NaN or +inf (use -inf for masked keys)")
+    if values is not None:
+        values = _as_array(values, "values")
+        if _xp(values) is not xp:
+            raise TypeError("values must be the same kind of array as scores (numpy or torch)")
+        if values.ndim < 2 or values.shape[-2] != scores.shape[-1]:
+            raise ValueError(
+                f"values must have shape (..., b, d_v) with b = {scores.shape[-1]} keys like "
+                f"scores, got {tuple(values.shape)}"
+            )
+    return _block_state(scores, values)
+
+
 def merge_partials(first: dict, second: dict) -> dict:
     """Combine the states of two disjoint sets of keys into the state of their union (exact).
 
@@ -97,7 +129,12 @@ def merge_partials(first: dict, second: dict) -> dict:
     ``ℓ = ℓ₁e^{m₁−m} + ℓ₂e^{m₂−m}`` and ``a = a₁e^{m₁−m} + a₂e^{m₂−m}``. Commutative and
     associative (up to rounding), so blocks may be merged in any order or as a tree.
     """
-    first, second = _check_state(first), _check_state(second)
+    first, second = _check_state(first, "first"), _check_state(second, "second")
+    if tuple(first["max"].shape) != tuple(second["max"].shape):
+        raise ValueError(
+            f"second covers queries of shape {tuple(second['max'].shape)}, first "
+            f"{tuple(first['max'].shape)}: merge states of the same queries"
+        )
     xp = _xp(first["max"])
     # m = max(m₁, m₂); both -inf (nothing seen yet) → shift by 0 so the factors are e^{-inf} = 0
     m = xp.maximum(first["max"], second["max"])
@@ -121,7 +158,7 @@ def online_softmax_update(state: dict, scores_block, values_block=None) -> dict:
     one is not modified): ``m' = max(m, max s)``, ``ℓ' = ℓe^{m−m'} + Σe^{s−m'}``,
     ``a' = ae^{m−m'} + Σe^{s−m'}v``.
     """
-    return merge_partials(state, block_state(scores_block, values_block))
+    return merge_partials(_check_state(state), block_state(scores_block, values_block))
 
 
 def finalize(state: dict) -> tuple:
@@ -151,20 +188,27 @@ def online_softmax_states(scores, block: int, values=None) -> Iterator[dict]:
     """
     s = as_float_array(scores, "scores")
     block = check_int(block, "block", minimum=1)
+    if s.shape[-1] == 0:
+        raise ValueError(f"scores must have at least one key (last dim), got shape {s.shape}")
     if np.isnan(s).any() or np.isposinf(s).any():
         raise ValueError("scores must not contain NaN or +inf (use -inf for masked keys)")
-    n_k = s.shape[-1]
     vals = None
     if values is not None:
         vals = as_float_array(values, "values", min_ndim=2)
-        if vals.shape[-2] != n_k:
-            raise ValueError(f"values must have n_k = {n_k} rows (dim -2), got {vals.shape}")
+        if vals.shape[-2] != s.shape[-1]:
+            raise ValueError(
+                f"values must have n_k = {s.shape[-1]} rows (dim -2), got {vals.shape}"
+            )
+    return _steps(s, block, vals)  # checked now; the generator runs as the caller iterates
+
+
+def _steps(s: np.ndarray, block: int, vals: np.ndarray | None) -> Iterator[dict]:
+    n_k = s.shape[-1]
     state = initial_state(s[..., 0], None if vals is None else vals.shape[-1])
     for start in range(0, n_k, block):
         stop = min(start + block, n_k)
-        new = online_softmax_update(
-            state, s[..., start:stop], None if vals is None else vals[..., start:stop, :]
-        )
+        values_block = None if vals is None else vals[..., start:stop, :]
+        new = merge_partials(state, _block_state(s[..., start:stop], values_block))
         shift = np.where(np.isfinite(new["max"]), new["max"], 0.0)
         step = {
             "block": (start, stop),
