@@ -15,16 +15,24 @@ from tutor_lib.exercises.costs import (
 from tutor_lib.exercises.ffn import check_chunked_ffn
 from tutor_lib.exercises.masks import check_dilated_mask, check_receptive_field, check_tile_sparsity
 from tutor_lib.exercises.measure import check_loglog_slope
+from tutor_lib.exercises.tiled import (
+    check_attention_backward,
+    check_largest_square_tile,
+    check_online_softmax_update,
+)
 
 __all__ = [
     "check_attention",
+    "check_attention_backward",
     "check_attention_params",
     "check_causal_mask",
     "check_chunked_ffn",
     "check_crossover_length",
     "check_dilated_mask",
     "check_kv_cache_bytes",
+    "check_largest_square_tile",
     "check_loglog_slope",
+    "check_online_softmax_update",
     "check_receptive_field",
     "check_score_matrix_bytes",
     "check_softmax",
