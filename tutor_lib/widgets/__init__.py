@@ -6,6 +6,7 @@ from tutor_lib.widgets.flops import flop_share_explorer
 from tutor_lib.widgets.masks import mask_explorer
 from tutor_lib.widgets.memory import attention_memory_explorer, memory_explorer
 from tutor_lib.widgets.progress import progress
+from tutor_lib.widgets.tiled import online_softmax_stepper
 
 __all__ = [
     "attention_explorer",
@@ -13,5 +14,6 @@ __all__ = [
     "flop_share_explorer",
     "mask_explorer",
     "memory_explorer",
+    "online_softmax_stepper",
     "progress",
 ]
