@@ -42,6 +42,7 @@ __all__ = ["flash_attention", "flash_attention_backward", "tiles_visited"]
 # Bytes of scores one step may hold: a CPU's L2 cache (1–2 MiB per core) plays the role of the GPU's
 # on-chip SRAM. Query blocks are batched until their score slab reaches this size.
 SLAB_BYTES = 2 * MIB
+LOG2_E, LN_2 = 1 / math.log(2), math.log(2)
 
 
 def _key_blocks(n_q: int, n_k: int, block_q: int, block_k: int, causal: bool):
@@ -125,9 +126,11 @@ def _work_dtype(dtype: torch.dtype) -> torch.dtype:
 def _forward(q, k, v, block_q, block_k, causal, scale):
     """q (B, n_q, d_k), k (B, n_k, d_k), v (B, n_k, d_v) in the work dtype → (out, lse)."""
     (batch, n_q, _), n_k = q.shape, k.shape[1]
-    q_scaled = q * scale  # fold the scale into Q once                          (B, n_q, d_k)
+    # scores in base 2: s₂ = s·log₂e, so e^{s − m} = 2^{s₂ − m₂}; log₂e is folded into the query
+    # scale once (exp2 is ~3× cheaper than exp in torch on a CPU; FlashAttention does the same)
+    q_scaled = q * (scale * LOG2_E)  # (B, n_q, d_k)
     k_t = k.transpose(1, 2)  # (B, d_k, n_k)
-    m = q.new_full((batch, n_q, 1), -math.inf)  # running max                  (B, n_q, 1)
+    m = q.new_full((batch, n_q, 1), -math.inf)  # running max (base 2)         (B, n_q, 1)
     l = q.new_zeros((batch, n_q, 1))  # noqa: E741 - running normalizer ℓ       (B, n_q, 1)
     acc = q.new_zeros((batch, n_q, v.shape[2]))  # Σ e^{s − m} v                 (B, n_q, d_v)
     steps = _steps(n_q, n_k, batch, block_q, block_k, causal, q.element_size())
@@ -137,24 +140,25 @@ def _forward(q, k, v, block_q, block_k, causal, scale):
         # m' = max(m, rowmax(S)); a row that has seen no allowed key keeps -inf, shifted by 0
         m_new = torch.maximum(m_r, s.amax(dim=2, keepdim=True))
         shift = m_new.nan_to_num(neginf=0.0)
-        # P~ = e^{S − m'}  (in place: S becomes P~)
-        p = s.sub_(shift).exp_()
+        # P~ = e^{S − m'} = 2^{S₂ − m₂'}  (in place: S becomes P~)
+        p = torch.exp2(s.sub_(shift), out=s)
         # α = e^{m − m'} rescales the old sums to the new max
-        alpha = torch.exp(m_r - shift)
+        alpha = torch.exp2(m_r - shift)
         # ℓ' = α·ℓ + rowsum(P~);  acc' = α·acc + P~ V_j
         l_r.mul_(alpha).add_(p.sum(dim=2, keepdim=True))
         acc_r.mul_(alpha).add_(torch.bmm(p, v[:, k0:k1]))
         m_r.copy_(m_new)
     seen = l > 0  # a query with no allowed key: output 0, logsumexp -inf
     out = acc.div_(torch.where(seen, l, torch.ones_like(l)))  # O = acc / ℓ
-    lse = torch.where(seen, m + torch.log(l), m.new_tensor(-math.inf))  # L = m + log ℓ
+    # L = m + log ℓ, back in natural-log units
+    lse = torch.where(seen, (m + torch.log2(l)) * LN_2, m.new_tensor(-math.inf))
     return out, lse.squeeze(2)
 
 
 def _backward(q, k, v, out, lse, grad_out, grad_lse, block_q, block_k, causal, scale):
     """All (B, n, d) in the work dtype; lse, grad_lse (B, n_q) → (dq, dk, dv)."""
     (batch, n_q, _), n_k = q.shape, k.shape[1]
-    q_scaled = q * scale
+    q_scaled = q * (scale * LOG2_E)  # base-2 scores, as in the forward pass
     k_t, v_t = k.transpose(1, 2), v.transpose(1, 2)
     # D_i = rowsum(dO ∘ O) − dL_i, the softmax-Jacobian term of each row (FlashAttention eq. 4;
     # a gradient dL_i into the logsumexp adds dL_i·P_ij to dS_ij since ∂L_i/∂s_ij = P_ij)
@@ -162,12 +166,12 @@ def _backward(q, k, v, out, lse, grad_out, grad_lse, block_q, block_k, causal, s
     if grad_lse is not None:
         delta = delta - grad_lse.unsqueeze(2)
     # rows with no allowed key (L = -inf) must get P = 0: use L = +inf there
-    lse = torch.where(torch.isfinite(lse), lse, lse.new_tensor(math.inf)).unsqueeze(2)
+    lse = torch.where(torch.isfinite(lse), lse * LOG2_E, lse.new_tensor(math.inf)).unsqueeze(2)
     dq, dk, dv = torch.zeros_like(q), torch.zeros_like(k), torch.zeros_like(v)
     steps = _steps(n_q, n_k, batch, block_q, block_k, causal, q.element_size())
     for _, w1, s0, d1, k0, k1 in steps:
         s = _scores(q_scaled, k_t, s0, w1, d1, k0, k1, n_k - n_q)  # S, recomputed
-        p = s.sub_(lse[:, s0:w1]).exp_()  # P = e^{S − L}: recomputed from the logsumexp
+        p = torch.exp2(s.sub_(lse[:, s0:w1]), out=s)  # P = e^{S − L}, recomputed from L
         d_out = grad_out[:, s0:w1]
         dv[:, k0:k1] += torch.bmm(p.transpose(1, 2), d_out)  # dV_j += Pᵀ dO
         dp = torch.bmm(d_out, v_t[:, :, k0:k1])  # dP = dO V_jᵀ                 (B, rows, bk)
