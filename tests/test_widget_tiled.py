@@ -1,4 +1,5 @@
-"""online_softmax_stepper(): driven like a learner would (set a control's .value), no kernel needed.
+"""online_softmax_stepper() and hbm_traffic_explorer(), driven like a learner would (set a
+control's .value), no kernel needed.
 
 The running state on the widget is checked against sums computed directly over the keys seen so far
 (an independent oracle), the visited tiles against a causal mask, and the PNG must change with what
@@ -14,9 +15,9 @@ from matplotlib.figure import Figure
 from oracles import arange_mask
 
 from tutor_lib.plots import plot_online_softmax_step, plot_tile_schedule
-from tutor_lib.tiled import tile_working_set_bytes
-from tutor_lib.widgets import online_softmax_stepper
-from tutor_lib.widgets.tiled import N_KEYS, OnlineSoftmaxStepper
+from tutor_lib.tiled import flash_hbm_accesses, standard_hbm_accesses, tile_working_set_bytes
+from tutor_lib.widgets import hbm_traffic_explorer, online_softmax_stepper
+from tutor_lib.widgets.tiled import N_KEYS, HbmTrafficExplorer, OnlineSoftmaxStepper
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -122,3 +123,21 @@ def test_plot_helpers_orientation_and_colours():
         plot_online_softmax_step(np.zeros((2, 2)), (0, 1), 0.0, 0.0)
     with pytest.raises(ValueError, match="visited"):
         plot_tile_schedule(np.zeros(3, dtype=bool))
+
+
+def test_hbm_explorer_follows_the_io_model():
+    w = hbm_traffic_explorer()
+    assert isinstance(w, HbmTrafficExplorer)
+    assert w.sram == 100 * 1024 // 2 and w.blocks == (64, 200)
+    # Algorithm 0 by hand: read Q, K, write S, read S, write P, read P, V, write O
+    assert w.standard == 2 * 4096 * 64 + 4096**2 + 2 * 4096**2 + 4096**2 + 2 * 4096 * 64
+    passes = -(-4096 // 200)
+    assert w.flash == 4096 * 64 + 2 * 4096 + 2 * 4096 * 64 + passes * (3 * 4096 * 64 + 4 * 4096)
+    assert "3.9× less" in w.info.value
+    before = _png(w)
+    w.sram_slider.value = 1024  # more SRAM: fewer passes, less traffic
+    assert w.flash < flash_hbm_accesses(4096, 64, 100 * 1024 // 2) and _png(w) != before
+    w.sram_slider.value, w.d_slider.value = 16, 256  # 8 × 8 tiles: worse than standard
+    assert w.flash > w.standard and "MORE" in w.info.value
+    w.n_slider.value = 512
+    assert w.standard == standard_hbm_accesses(512, 256)

@@ -8,7 +8,7 @@ from matplotlib.patches import Rectangle
 
 from tutor_lib.plots._axes import new_axes
 
-__all__ = ["plot_online_softmax_step", "plot_tile_schedule", "SCHEDULE_COLOURS"]
+__all__ = ["plot_hbm_traffic", "plot_online_softmax_step", "plot_tile_schedule", "SCHEDULE_COLOURS"]
 
 # not visited yet / visited / being computed now / skipped (entirely in the future under causal)
 SCHEDULE_COLOURS = ("#ffffff", "#9ec5e8", "#f28e2b", "#dddddd")
@@ -81,6 +81,26 @@ def plot_tile_schedule(
     ax.set_yticks(range(rows))
     ax.set_xlabel("key block")
     ax.set_ylabel("query block")
+    if title:
+        ax.set_title(title, fontsize=10)
+    return ax
+
+
+def plot_hbm_traffic(
+    sram_sizes, standard, flash, *, current=None, ax=None, title: str | None = None
+):
+    """Numbers moved between HBM and SRAM vs the on-chip memory size M (log-log): standard
+    attention (flat: it does not use the SRAM) and FlashAttention (falls as 1/M until one key
+    block holds every key). ``current`` = (M, flash traffic) marks the slider's value."""
+    m = np.asarray(sram_sizes, dtype=float)
+    ax = new_axes(ax, (4.0, 2.8))
+    ax.loglog(m, np.asarray(standard, dtype=float), color="#4e79a7", label="standard attention")
+    ax.loglog(m, np.asarray(flash, dtype=float), color="#e15759", label="FlashAttention")
+    if current is not None:
+        ax.plot(*current, "o", color="#e15759", markersize=7)
+    ax.set_xlabel("on-chip memory M (numbers)")
+    ax.set_ylabel("HBM reads + writes (numbers)")
+    ax.legend(fontsize=8, frameon=False)
     if title:
         ax.set_title(title, fontsize=10)
     return ax

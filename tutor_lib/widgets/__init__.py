@@ -6,12 +6,13 @@ from tutor_lib.widgets.flops import flop_share_explorer
 from tutor_lib.widgets.masks import mask_explorer
 from tutor_lib.widgets.memory import attention_memory_explorer, memory_explorer
 from tutor_lib.widgets.progress import progress
-from tutor_lib.widgets.tiled import online_softmax_stepper
+from tutor_lib.widgets.tiled import hbm_traffic_explorer, online_softmax_stepper
 
 __all__ = [
     "attention_explorer",
     "attention_memory_explorer",
     "flop_share_explorer",
+    "hbm_traffic_explorer",
     "mask_explorer",
     "memory_explorer",
     "online_softmax_stepper",

@@ -1,4 +1,5 @@
-"""``online_softmax_stepper()``: step through online softmax one key block at a time.
+"""``online_softmax_stepper()``: step through online softmax one key block at a time;
+``hbm_traffic_explorer()``: FlashAttention's IO model, traffic vs on-chip memory M.
 
 Left: one query's scores, the current key block highlighted, the running max before (dashed) and
 after (solid) the block. Right: the tile grid of a small attention matrix, which tiles have been
@@ -13,12 +14,25 @@ import ipywidgets as widgets
 import numpy as np
 
 from tutor_lib.attention import softmax
+from tutor_lib.costs import KIB, MIB
 from tutor_lib.limits import format_bytes
-from tutor_lib.plots.tiled import plot_online_softmax_step, plot_tile_schedule
-from tutor_lib.tiled import online_softmax_states, tile_working_set_bytes, tiles_visited
+from tutor_lib.plots.tiled import plot_hbm_traffic, plot_online_softmax_step, plot_tile_schedule
+from tutor_lib.tiled import (
+    flash_block_sizes,
+    flash_hbm_accesses,
+    online_softmax_states,
+    standard_hbm_accesses,
+    tile_working_set_bytes,
+    tiles_visited,
+)
 from tutor_lib.widgets._base import image_widget, new_figure, note_html, png_bytes, slider_style
 
-__all__ = ["OnlineSoftmaxStepper", "online_softmax_stepper"]
+__all__ = [
+    "HbmTrafficExplorer",
+    "OnlineSoftmaxStepper",
+    "hbm_traffic_explorer",
+    "online_softmax_stepper",
+]
 
 N_KEYS = 16  # keys of the query that is stepped through (and the size of the tile grid)
 D_V = 2  # width of the values, so the partial output is a short vector
@@ -126,3 +140,76 @@ class OnlineSoftmaxStepper(widgets.VBox):
 def online_softmax_stepper(**kwargs) -> OnlineSoftmaxStepper:
     """Build the stepper (keyword arguments set the starting values: block, step, seed, causal)."""
     return OnlineSoftmaxStepper(**kwargs)
+
+
+SRAM_KIB = (16, 32, 64, 100, 128, 192, 256, 512, 1024)  # per streaming multiprocessor / core
+LENGTHS = (512, 1024, 2048, 4096, 8192, 16384, 32768)
+HEAD_DIMS = (32, 64, 128, 256)
+BYTES_PER_VALUE = 2  # fp16/bf16, as on a GPU
+
+
+def _times(standard: int, flash: int) -> str:
+    if flash <= standard:
+        return f"{standard / flash:.1f}× less"
+    return f"{flash / standard:.1f}× MORE (tiles too small: Q and O are re-read once per key block)"
+
+
+class HbmTrafficExplorer(widgets.VBox):
+    """On-chip memory M, n and d → HBM traffic of standard attention vs FlashAttention.
+
+    Current data: ``.sram`` (numbers), ``.standard`` and ``.flash`` (numbers moved),
+    ``.blocks`` = (B_r, B_c), ``.notes``.
+    """
+
+    def __init__(self, sram_kib: int = 100, n: int = 4096, d: int = 64):
+        style = slider_style()
+        self.sram_slider = widgets.SelectionSlider(
+            options=SRAM_KIB, value=sram_kib, description="SRAM (KiB)", style=style
+        )
+        self.n_slider = widgets.SelectionSlider(
+            options=LENGTHS, value=n, description="length n", style=style
+        )
+        self.d_slider = widgets.SelectionSlider(
+            options=HEAD_DIMS, value=d, description="head dim d", style=style
+        )
+        self.image = image_widget()
+        self.info = widgets.HTML()
+        controls = [self.sram_slider, self.n_slider, self.d_slider]
+        super().__init__([widgets.HBox([widgets.VBox(controls), self.image]), self.info])
+        for control in controls:
+            control.observe(self._update, names="value")
+        self._update()
+
+    def _update(self, _change=None) -> None:
+        n, d = self.n_slider.value, self.d_slider.value
+        self.notes = []
+        self.sram = self.sram_slider.value * KIB // BYTES_PER_VALUE
+        if self.sram < 4 * d:
+            self.notes.append(f"SRAM smaller than 4·d = {4 * d} numbers: using 4·d")
+            self.sram = 4 * d
+        self.standard = standard_hbm_accesses(n, d)
+        self.flash = flash_hbm_accesses(n, d, self.sram)
+        self.blocks = flash_block_sizes(d, self.sram)
+        sizes = [max(4 * d, kib * KIB // BYTES_PER_VALUE) for kib in SRAM_KIB]
+        fig = new_figure(4.4, 2.9)
+        plot_hbm_traffic(
+            sizes,
+            [self.standard] * len(sizes),
+            [flash_hbm_accesses(n, d, m) for m in sizes],
+            current=(self.sram, self.flash),
+            ax=fig.add_subplot(),
+            title=f"n = {n}, d = {d}, fp16",
+        )
+        self.image.value = png_bytes(fig)
+        b_r, b_c = self.blocks
+        self.info.value = note_html(
+            f"standard: {self.standard * BYTES_PER_VALUE / MIB:,.1f} MiB moved · FlashAttention "
+            f"(B_r = {b_r}, B_c = {b_c}, {-(-n // b_c)} passes over Q and O): "
+            f"{self.flash * BYTES_PER_VALUE / MIB:,.1f} MiB · {_times(self.standard, self.flash)}",
+            warning="; ".join(self.notes) or None,
+        )
+
+
+def hbm_traffic_explorer(**kwargs) -> HbmTrafficExplorer:
+    """Build the explorer (keyword arguments set the starting values: sram_kib, n, d)."""
+    return HbmTrafficExplorer(**kwargs)
