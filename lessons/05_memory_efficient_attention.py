@@ -26,7 +26,6 @@ import torch
 import torch.nn.functional as F
 from matplotlib import pyplot as plt
 from torch.nn.attention import SDPBackend, sdpa_kernel
-from torch.profiler import ProfilerActivity, profile
 from tutor_lib.attention import attention, softmax
 from tutor_lib.costs import KIB, MIB
 from tutor_lib.exercises import (
@@ -34,7 +33,15 @@ from tutor_lib.exercises import (
     check_largest_square_tile,
     check_online_softmax_update,
 )
-from tutor_lib.measure import count_flops, loglog_slope, peak_bytes, saved_bytes, sweep, time_call
+from tutor_lib.measure import (
+    allocated_bytes,
+    count_flops,
+    loglog_slope,
+    peak_bytes,
+    saved_bytes,
+    sweep,
+    time_call,
+)
 from tutor_lib.plots import plot_hbm_traffic, plot_online_softmax_step, plot_scaling, plot_tile_schedule
 from tutor_lib.tiled import (
     block_state,
@@ -485,20 +492,21 @@ print(
 
 
 # %% [markdown]
-# PyTorch's profiler shows what each backend allocates (`profile_memory=True`; the sum of each
-# operator's own allocations, not a peak) at n = 4096, d = 64, one head, float32: the plain-math
-# backend builds several n × n matrices (64 MiB each); the fused kernel only small per-thread buffers.
+# PyTorch's profiler shows what each backend allocates: `measure.allocated_bytes(fn)` sums every
+# operator's own allocations under `torch.profiler` (`profile_memory=True`; everything allocated,
+# not a peak). At n = 4096, d = 64, one head, float32, the plain-math backend builds n × n matrices
+# (64 MiB each); the fused kernel only small per-thread buffers.
 
 
 # %%
-def allocated(backend, n=4096):
-    q, k, v = (torch.randn(1, 1, n, 64) for _ in range(3))
-    with sdpa_kernel(backend), profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
-        F.scaled_dot_product_attention(q, k, v)
-    return sum(max(e.self_cpu_memory_usage, 0) for e in prof.key_averages())
+def sdpa_with(backend, q, k, v):
+    with sdpa_kernel(backend):
+        return F.scaled_dot_product_attention(q, k, v)
 
 
-math_bytes, flash_bytes = allocated(SDPBackend.MATH), allocated(SDPBackend.FLASH_ATTENTION)
+q, k, v = (torch.randn(1, 1, 4096, 64) for _ in range(3))
+math_bytes = allocated_bytes(sdpa_with, SDPBackend.MATH, q, k, v)
+flash_bytes = allocated_bytes(sdpa_with, SDPBackend.FLASH_ATTENTION, q, k, v)
 print(
     f"MATH backend allocates {math_bytes / MIB:.0f} MiB ({math_bytes / (4096 * 4096 * 4):.1f} n x n matrices)"
 )
@@ -506,7 +514,7 @@ print(f"FLASH backend allocates less than 1/20 of that: {flash_bytes < math_byte
 
 # %% [markdown]
 # And the clock. Dense attention in plain torch ops, SDPA's fused kernel, and our `flash_attention`, at
-# n = 2048, 4 heads, d = 64, fp32, on one thread (fair on a shared CPU), fastest of 5 runs. Timings
+# n = 2048, 4 heads, d = 64, fp32, on one thread (fair on a shared CPU), fastest of 3 runs. Timings
 # depend on the machine, so this cell's output is not checked. `make bench` runs the full comparison
 # up to n = 8192 (on all threads, and on one thread in CPU time).
 
@@ -518,10 +526,10 @@ try:
     q, k, v = (torch.randn(1, 4, 2048, 64) for _ in range(3))
     with torch.no_grad():
         t_dense = time_call(
-            lambda: torch.softmax(q @ k.transpose(-1, -2) / 8, -1) @ v, repeat=5, reduce="min"
+            lambda: torch.softmax(q @ k.transpose(-1, -2) / 8, -1) @ v, repeat=3, reduce="min"
         )
-        t_sdpa = time_call(F.scaled_dot_product_attention, q, k, v, repeat=5, reduce="min")
-        t_flash = time_call(flash_attention, q, k, v, block_k=512, repeat=5, reduce="min")
+        t_sdpa = time_call(F.scaled_dot_product_attention, q, k, v, repeat=3, reduce="min")
+        t_flash = time_call(flash_attention, q, k, v, block_k=512, repeat=3, reduce="min")
 finally:
     torch.set_num_threads(threads)
 print(f"dense {t_dense * 1e3:.0f} ms | SDPA {t_sdpa * 1e3:.0f} ms | flash_attention {t_flash * 1e3:.0f} ms")
