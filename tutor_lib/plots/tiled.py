@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
-from matplotlib.colors import ListedColormap
 from matplotlib.patches import Rectangle
 
-from tutor_lib.plots._axes import new_axes
+from tutor_lib.plots._axes import draw_levels, new_axes
 
 __all__ = ["plot_hbm_traffic", "plot_online_softmax_step", "plot_tile_schedule", "SCHEDULE_COLOURS"]
 
@@ -64,19 +63,9 @@ def plot_tile_schedule(
     if skipped is not None:
         levels[np.asarray(skipped, dtype=bool)] = 3
     ax = new_axes(ax, (2.8, 2.8))
-    ax.imshow(
-        levels,
-        cmap=ListedColormap(SCHEDULE_COLOURS),
-        vmin=0,
-        vmax=3,
-        origin="upper",
-        aspect="equal",
-        interpolation="nearest",
-    )
+    draw_levels(ax, levels, SCHEDULE_COLOURS, aspect="equal")
     rows, cols = grid.shape
     ax.add_patch(Rectangle((-0.5, -0.5), cols, rows, fill=False, edgecolor="#555555", lw=1))
-    ax.vlines(np.arange(1, cols) - 0.5, -0.5, rows - 0.5, color="#888888", linewidth=0.6)
-    ax.hlines(np.arange(1, rows) - 0.5, -0.5, cols - 0.5, color="#888888", linewidth=0.6)
     ax.set_xticks(range(cols))
     ax.set_yticks(range(rows))
     ax.set_xlabel("key block")
