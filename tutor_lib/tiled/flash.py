@@ -1,8 +1,8 @@
 """FlashAttention-style tiled attention in torch: forward, backward from the logsumexp, autograd.
 
-The score matrix is cut into ``block_q × block_k`` tiles. The forward pass walks over the key
-blocks; for each one it updates an online-softmax state (running max m, normalizer ℓ, output
-accumulator) of every query that can see the block, and keeps only the logsumexp
+The score matrix is cut into ``block_q × block_k`` tiles. For each query block, the forward pass
+walks over the key blocks and updates the online-softmax state (running max m, normalizer ℓ, output
+accumulator) of its queries, and keeps only the logsumexp
 ``L = m + log ℓ`` (one number per query) for the backward pass. The backward pass walks over the key
 blocks again and **recomputes** each tile's probabilities from L, ``P = exp(S − L)``, instead of
 reading a stored n×n matrix (Dao et al. 2022, arXiv 2205.14135, Algorithms 1–2; the rescaling is
@@ -17,7 +17,9 @@ query blocks at once. The Python loop has (waves × key blocks) iterations, each
 calls and in-place element-wise passes: no per-element Python. Memory: one score slab plus O(n)
 statistics, never n_q × n_k. Under ``causal`` (bottom-right aligned, query i at position
 ``i + n_k − n_q``) tiles entirely in the future are skipped and only the tiles that cross the
-diagonal are masked.
+diagonal are masked. Exponentials are taken in base 2 (``e^x = 2^(x·log₂e)``, log₂e folded into
+the query scale), as FlashAttention's kernels do: ``exp2`` is ~3× cheaper than ``exp`` in torch on
+a CPU.
 
 Shapes: ``q (..., n_q, d_k)``, ``k (..., n_k, d_k)``, ``v (..., n_k, d_v)`` (leading dims
 broadcast); ``logsumexp (..., n_q)``. float16/bfloat16 inputs are computed in float32 (as
