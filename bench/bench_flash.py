@@ -9,6 +9,8 @@ gives the minimum (the least disturbed run) and the median. Two settings:
 * one thread, CPU time of the calling thread (``time.thread_time``): what each kernel costs in CPU
   work, insensitive to time spent waiting for a core.
 The FLOP rate column divides the 4·n²·d·h FLOPs by the time and by this machine's fp32 matmul rate.
+On a machine shared with other jobs, ``nice -n -19 make bench`` (as root) gives the benchmark the
+cores first and steadier wall-clock rows; the load average before and after is printed either way.
 
 Memory: tracemalloc peak of ``chunked_attention`` (chunks of 256) vs ``attention`` at d = 64, float64.
 """
