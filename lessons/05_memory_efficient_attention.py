@@ -15,7 +15,7 @@
 # **Prerequisites:** lesson 01 (softmax with the max trick, attention), lesson 03 (`peak_bytes`,
 # `saved_bytes`, `count_flops`, the n × n score matrix).
 #
-# **Runtime:** about 15 s on a 2-core laptop CPU. No GPU, no downloads.
+# **Runtime:** about 20 s on a 2-core laptop CPU. No GPU, no downloads.
 
 # %%
 # %matplotlib inline
@@ -100,11 +100,8 @@ print("exact weight of each block:", np.round(mass / mass.sum(), 3))
 print("weight the average gives:  ", np.full(4, 0.25))
 
 # %% [markdown]
-# > **Myth:** "Memory-efficient attention computes the score matrix in blocks" (so blocking is all it
-# > takes). **Fact:** blocking alone gives a different, wrong answer (errors of order 1 above). It is
-# > exact only with **online-softmax rescaling**: a running max and normalizer that re-weight what
-# > earlier blocks contributed (Milakov & Gimelshein 2018; Rabe & Staats 2021). The next section
-# > derives it; the cell after the derivation shows the error dropping to rounding level.
+# So blocking alone is not the trick; the missing ingredient is a way to re-weight the blocks without
+# ever holding all the scores. That is the online softmax.
 #
 # ## 2. Online softmax, step by step
 #
@@ -141,8 +138,14 @@ print("online result == softmax(s) @ v:", np.allclose(acc / norm, softmax(scores
 
 # %% [markdown]
 # `tutor_lib.tiled.online_softmax_update(state, scores_block, values_block)` is the tested version of the
-# loop body, for many queries at once (and for numpy arrays or torch tensors). Rebuilding section 1's
-# experiment with it, the error drops from order 1 to rounding level for every block size:
+# loop body, for many queries at once (and for numpy arrays or torch tensors).
+#
+# > **Myth:** "Memory-efficient attention computes the score matrix in blocks" (so blocking is all it
+# > takes). **Fact:** blocking alone gives a different, wrong answer (errors of order 1 in section 1).
+# > It is exact only with **online-softmax rescaling**: a running max and normalizer that re-weight
+# > what earlier blocks contributed (Milakov & Gimelshein 2018; Rabe & Staats 2021). Section 1's
+# > experiment again, with the update: the error drops from order 1 to rounding level for every block
+# > size.
 
 # %%
 for key_chunk in (64, 32, 16, 8):
@@ -345,9 +348,10 @@ plt.show()
 #   and for each of the $\lceil n/B_c \rceil$ key blocks every query block reads and writes its Q, O,
 #   ℓ, m: about $3nd \cdot n/B_c = 12n^2d^2/M$ numbers, **Θ(n²d²/M)**.
 #
-# For typical d (64–128) and M (about 100 KB), $d^2/M$ is much smaller than 1, so FlashAttention moves
-# many times fewer numbers. (The paper writes $B_c = \lceil M/4d \rceil$; we round down so the tiles
-# fit.) `flash_hbm_accesses` counts Algorithm 1 line by line:
+# FlashAttention moves fewer numbers when $12d^2/M < 4$, i.e. when the SRAM holds more than $3d^2$
+# numbers: 24 KiB of fp16 for d = 64, 96 KiB for d = 128; the margin grows with M. (The paper writes
+# $B_c = \lceil M/4d \rceil$; we round down so the tiles fit.) `flash_hbm_accesses` counts Algorithm 1
+# line by line:
 
 # %%
 n, d = 4096, 64
@@ -479,7 +483,8 @@ passed = check_attention_backward(my_backward)
 #
 # On CPU, `F.scaled_dot_product_attention` dispatches to a fused flash-style kernel
 # (`_scaled_dot_product_flash_attention_for_cpu`) for fp32, fp64, bf16 and fp16, with or without a
-# mask; it returns the same values as ours (float32 here, so rounding-level differences):
+# mask, when q, k and v share their last dimension; it returns the same values as ours (float32 here,
+# so rounding-level differences):
 
 # %%
 q, k, v = (torch.randn(1, 4, 1024, 64) for _ in range(3))
