@@ -12,14 +12,14 @@ done as in FlashAttention-2).
 one looping over the key blocks with its tiles in on-chip SRAM (FlashAttention-2's order). Here a
 *wave* of consecutive query blocks goes through each step as one batched matrix product, the CPU
 counterpart of those parallel thread blocks; a wave holds as many query blocks as keep its score
-slab within :data:`SLAB_BYTES` (the CPU's L2 cache stands in for SRAM), so small problems run all
-query blocks at once. The Python loop has (waves × key blocks) iterations, each a few large ``bmm``
-calls and in-place element-wise passes: no per-element Python. Memory: one score slab plus O(n)
-statistics, never n_q × n_k. Under ``causal`` (bottom-right aligned, query i at position
-``i + n_k − n_q``) tiles entirely in the future are skipped and only the tiles that cross the
-diagonal are masked. Exponentials are taken in base 2 (``e^x = 2^(x·log₂e)``, log₂e folded into
-the query scale), as FlashAttention's kernels do: ``exp2`` is ~3× cheaper than ``exp`` in torch on
-a CPU.
+slab within :data:`SLAB_BYTES` per torch thread (the CPU's L2 cache stands in for SRAM), so small
+problems run all query blocks at once. The Python loop has (waves × key blocks) iterations, each a
+few large ``bmm`` calls and in-place element-wise passes: no per-element Python. Memory: one score
+slab plus O(n) statistics, never n_q × n_k. Under ``causal`` (bottom-right aligned, query i at
+position ``i + n_k − n_q``) tiles entirely in the future are skipped and only the tiles that cross
+the diagonal are masked. Exponentials are taken in base 2 (``e^x = 2^(x·log₂e)``, log₂e folded into
+the query scale), as FlashAttention's kernels do: ``exp2`` is ~3× cheaper than ``exp`` in torch on a
+CPU.
 
 Shapes: ``q (..., n_q, d_k)``, ``k (..., n_k, d_k)``, ``v (..., n_k, d_v)`` (leading dims
 broadcast); ``logsumexp (..., n_q)``. float16/bfloat16 inputs are computed in float32 (as
@@ -41,8 +41,9 @@ from tutor_lib.torch_ops import as_qkv_tensors, check_tensor, default_scale
 __all__ = ["flash_attention", "flash_attention_backward", "tiles_visited"]
 
 
-# Bytes of scores one step may hold: a CPU's L2 cache (1–2 MiB per core) plays the role of the GPU's
-# on-chip SRAM. Query blocks are batched until their score slab reaches this size.
+# Bytes of scores one step may hold per torch thread: a CPU core's L2 cache (1–2 MiB) plays the role
+# of the GPU's on-chip SRAM. Query blocks are batched until their score slab reaches this size times
+# the number of threads (each thread works on its share of the slab).
 SLAB_BYTES = 2 * MIB
 LOG2_E, LN_2 = 1 / math.log(2), math.log(2)
 
@@ -69,7 +70,8 @@ def _steps(n_q, n_k, batch, block_q, block_k, causal, itemsize):
     query blocks [w0, w1) whose score slab (batch × rows × block_k) fits in SLAB_BYTES; within it,
     rows [s0, w1) see key block [k0, k1) and rows [s0, d1) need the causal mask."""
     per_row = batch * block_k * itemsize
-    rows = max(block_q, SLAB_BYTES // per_row // block_q * block_q)
+    slab = SLAB_BYTES * torch.get_num_threads()
+    rows = max(block_q, slab // per_row // block_q * block_q)
     blocks = list(_key_blocks(n_q, n_k, block_q, block_k, causal))
     for w0 in range(0, n_q, rows):
         w1 = min(w0 + rows, n_q)
@@ -114,7 +116,7 @@ def _setup(q, k, v, block_q, block_k, causal, scale):
     block_q, block_k = min(block_q, n_q), min(block_k, n_k)
     batch = math.prod(q.shape[:-2])
     guard_bytes(  # two score slabs (S and dP in the backward pass), at least one tile each
-        2 * max(SLAB_BYTES, batch * block_q * block_k * 4),
+        2 * max(SLAB_BYTES * torch.get_num_threads(), batch * block_q * block_k * 4),
         f"flash_attention(block_q={block_q}, block_k={block_k}, batch={batch})",
         hint="use smaller blocks",
     )
