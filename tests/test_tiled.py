@@ -288,6 +288,19 @@ def test_flash_attention_equals_sdpa_in_float64_and_float32():
     assert out32.dtype == torch.float32
 
 
+def test_worker_threads_agree_with_one_thread_and_restore_the_thread_count():
+    arrays = _arrays((3, 2), 40, 33, 8, 8, seed=9)  # 6 (batch, head) rows: split over the workers
+    threads = torch.get_num_threads()
+    out, lse = flash_attention(*_tensors(arrays), block_q=8, block_k=8, causal=True)
+    assert torch.get_num_threads() == threads
+    torch.set_num_threads(1)
+    try:
+        out_1, lse_1 = flash_attention(*_tensors(arrays), block_q=8, block_k=8, causal=True)
+    finally:
+        torch.set_num_threads(threads)
+    assert torch.equal(out, out_1) and torch.equal(lse, lse_1)  # same ops on the same rows
+
+
 def test_flash_attention_limits_and_half_precision():
     arrays = _arrays((), 20, 20, 4, 4, seed=2)
     ref = dense_reference(*arrays)

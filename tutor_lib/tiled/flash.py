@@ -13,13 +13,14 @@ one looping over the key blocks with its tiles in on-chip SRAM (FlashAttention-2
 *wave* of consecutive query blocks goes through each step as one batched matrix product, the CPU
 counterpart of those parallel thread blocks; a wave holds as many query blocks as keep its score
 slab within :data:`SLAB_BYTES` per torch thread (the CPU's L2 cache stands in for SRAM), so small
-problems run all query blocks at once. The Python loop has (waves × key blocks) iterations, each a
-few large ``bmm`` calls and in-place element-wise passes: no per-element Python. Memory: one score
-slab plus O(n) statistics, never n_q × n_k. Under ``causal`` (bottom-right aligned, query i at
-position ``i + n_k − n_q``) tiles entirely in the future are skipped and only the tiles that cross
-the diagonal are masked. Exponentials are taken in base 2 (``e^x = 2^(x·log₂e)``, log₂e folded into
-the query scale), as FlashAttention's kernels do: ``exp2`` is ~3× cheaper than ``exp`` in torch on a
-CPU.
+problems run all query blocks at once. Different (batch, head) rows go to different cores: one
+worker thread per torch thread, each running single-threaded ops, as SDPA's fused kernel splits its
+work. The Python loop has (waves × key blocks) iterations, each a few large ``bmm`` calls and
+in-place element-wise passes: no per-element Python. Memory: one score slab plus O(n) statistics,
+never n_q × n_k. Under ``causal`` (bottom-right aligned, query i at position ``i + n_k − n_q``)
+tiles entirely in the future are skipped and only the tiles that cross the diagonal are masked.
+Exponentials are taken in base 2 (``e^x = 2^(x·log₂e)``, log₂e folded into the query scale), as
+FlashAttention's kernels do: ``exp2`` is ~3× cheaper than ``exp`` in torch on a CPU.
 
 Shapes: ``q (..., n_q, d_k)``, ``k (..., n_k, d_k)``, ``v (..., n_k, d_v)`` (leading dims
 broadcast); ``logsumexp (..., n_q)``. float16/bfloat16 inputs are computed in float32 (as
@@ -29,6 +30,7 @@ FlashAttention accumulates in fp32) and the output is cast back.
 from __future__ import annotations
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import torch
@@ -127,7 +129,7 @@ def _work_dtype(dtype: torch.dtype) -> torch.dtype:
     return torch.float32 if dtype in (torch.float16, torch.bfloat16) else dtype
 
 
-def _forward(q, k, v, block_q, block_k, causal, scale):
+def _forward_tiles(q, k, v, block_q, block_k, causal, scale):
     """q (B, n_q, d_k), k (B, n_k, d_k), v (B, n_k, d_v) in the work dtype → (out, lse)."""
     (batch, n_q, _), n_k = q.shape, k.shape[1]
     # scores in base 2: s₂ = s·log₂e, so e^{s − m} = 2^{s₂ − m₂}; log₂e is folded into the query
@@ -159,7 +161,7 @@ def _forward(q, k, v, block_q, block_k, causal, scale):
     return out, lse.squeeze(2)
 
 
-def _backward(q, k, v, out, lse, grad_out, grad_lse, block_q, block_k, causal, scale):
+def _backward_tiles(q, k, v, out, lse, grad_out, grad_lse, block_q, block_k, causal, scale):
     """All (B, n, d) in the work dtype; lse, grad_lse (B, n_q) → (dq, dk, dv)."""
     (batch, n_q, _), n_k = q.shape, k.shape[1]
     q_scaled = q * (scale * LOG2_E)  # base-2 scores, as in the forward pass
@@ -185,6 +187,45 @@ def _backward(q, k, v, out, lse, grad_out, grad_lse, block_q, block_k, causal, s
             torch.bmm(ds.transpose(1, 2), q[:, s0:w1]), alpha=scale
         )  # dK_j += scale·dSᵀQ
     return dq, dk, dv
+
+
+def _per_batch(kernel, tensors: list, *config) -> tuple:
+    """Run ``kernel(*tensors, *config)`` on slices of the batch dim (dim 0), one worker per torch
+    thread, each worker running single-threaded torch ops; concatenate the results.
+
+    Batch rows (batch × heads) are independent, so this is how the CPU runs "the query blocks of
+    different heads in parallel", as SDPA's fused kernel does: one join per call, instead of a
+    fork/join inside every operator (which stalls whenever another program holds a core).
+    A single batch row, or a single thread, runs directly with torch's own threads.
+    """
+    threads = torch.get_num_threads()
+    batch = tensors[0].shape[0]
+    workers = min(threads, batch)
+    if workers <= 1:
+        return kernel(*tensors, *config)
+    bounds = [batch * i // workers for i in range(workers + 1)]
+    slices = [slice(lo, hi) for lo, hi in zip(bounds, bounds[1:], strict=False)]
+
+    def work(rows: slice):
+        torch.set_num_threads(1)  # this worker thread's ops run on its own core
+        with torch.no_grad():  # grad mode is per thread: the kernels never record a graph
+            return kernel(*(None if t is None else t[rows] for t in tensors), *config)
+
+    try:
+        with ThreadPoolExecutor(workers) as pool:
+            parts = list(pool.map(work, slices))
+    finally:
+        torch.set_num_threads(threads)  # the math libraries' thread count is process-wide
+    return tuple(torch.cat(chunks) for chunks in zip(*parts, strict=True))
+
+
+def _forward(q, k, v, block_q, block_k, causal, scale):
+    return _per_batch(_forward_tiles, [q, k, v], block_q, block_k, causal, scale)
+
+
+def _backward(q, k, v, out, lse, grad_out, grad_lse, block_q, block_k, causal, scale):
+    tensors = [q, k, v, out, lse, grad_out, grad_lse]
+    return _per_batch(_backward_tiles, tensors, block_q, block_k, causal, scale)
 
 
 class _FlashAttention(torch.autograd.Function):
