@@ -309,8 +309,8 @@ print("4 n² d:               ", f"{4 * n * n * d:,}")
 # `tutor_lib.tiled.flash_attention` is the same algorithm in torch. On a CPU the L2 cache plays the role
 # of SRAM: a *wave* of query blocks goes through each step as one batched matrix product (the CPU
 # counterpart of the GPU's query blocks running in parallel), sized so that its score slab stays in
-# cache; inside, the loop runs over key blocks. It equals SDPA, and its logsumexp equals
-# `torch.logsumexp` of the scores:
+# cache; inside, the loop runs over key blocks; different heads run on different cores. It equals
+# SDPA, and its logsumexp equals `torch.logsumexp` of the scores:
 
 # %%
 q, k, v = (torch.randn(2, 4, 300, 64, dtype=torch.float64) for _ in range(3))
