@@ -5,6 +5,8 @@
 * :func:`saved_bytes` counts what **torch autograd** keeps for the backward pass
   (``torch.autograd.graph.saved_tensors_hooks``): the memory training needs on top of inference;
   :func:`saved_tensors` lists it tensor by tensor, with the operation that saved each.
+* :func:`allocated_bytes` sums what torch's operators allocate (``torch.profiler``), for torch code
+  whose memory tracemalloc cannot see;
 * :func:`count_flops` counts the FLOPs torch performs (``FlopCounterMode``), with attention forced
   onto SDPA's math path so that its matmuls are visible to the counter.
 * :func:`time_call` is the median (or minimum) of several runs after a warm-up. Timings are noisy,
@@ -17,7 +19,10 @@ Nothing here prints or imports ipywidgets: a progress bar is passed in by the ca
 
 from __future__ import annotations
 
+import contextlib
+import os
 import statistics
+import sys
 import time
 import tracemalloc
 from collections.abc import Callable, Iterable, Sequence
@@ -27,6 +32,7 @@ import numpy as np
 import torch
 from torch.nn.attention import SDPBackend, sdpa_kernel
 from torch.overrides import TorchFunctionMode
+from torch.profiler import ProfilerActivity, profile
 from torch.utils.flop_counter import FlopCounterMode
 
 from tutor_lib._validate import as_float_array, check_int
@@ -37,6 +43,7 @@ __all__ = [
     "SavedTensor",
     "saved_tensors",
     "saved_bytes",
+    "allocated_bytes",
     "count_flops",
     "flop_counts_by_op",
     "time_call",
@@ -161,6 +168,37 @@ def saved_bytes(fn: Callable, *args, exclude: Iterable = (), **kwargs) -> int:
     """
     records = _collect_saved(fn, args, kwargs, exclude, label_ops=False)
     return sum(record.nbytes for record in records)
+
+
+@contextlib.contextmanager
+def _quiet_stderr():
+    """Send file descriptor 2 to /dev/null: torch's profiler prints start/stop lines there from C++
+    (a notebook would show them, with timestamps), and Python's redirect cannot catch them."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 2)
+            yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def allocated_bytes(fn: Callable, *args, **kwargs) -> int:
+    """Bytes torch's operators allocate while ``fn(*args, **kwargs)`` runs (CPU).
+
+    The sum over operators of their own allocations, from ``torch.profiler`` with
+    ``profile_memory=True``: everything allocated, including what is freed again soon after, so it
+    is an upper bound on the peak, not the peak itself. numpy allocations are not seen (use
+    :func:`peak_bytes` for numpy).
+    """
+    if not callable(fn):
+        raise TypeError(f"fn must be callable, got {type(fn).__name__}")
+    with _quiet_stderr(), profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
+        fn(*args, **kwargs)
+    return int(sum(max(event.self_cpu_memory_usage, 0) for event in prof.key_averages()))
 
 
 def _counted(fn: Callable, args, kwargs) -> FlopCounterMode:

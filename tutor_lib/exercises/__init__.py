@@ -40,12 +40,18 @@ from tutor_lib.exercises.quant import (
     check_llm_int8_matmul,
     check_quantize,
 )
+from tutor_lib.exercises.tiled import (
+    check_attention_backward,
+    check_largest_square_tile,
+    check_online_softmax_update,
+)
 from tutor_lib.exercises.training_memory import check_reversible_inverse
 
 __all__ = [
     "check_activation_bytes",
     "check_associativity_crossover",
     "check_attention",
+    "check_attention_backward",
     "check_attention_params",
     "check_causal_crossover",
     "check_causal_mask",
@@ -56,12 +62,14 @@ __all__ = [
     "check_dilated_mask",
     "check_gqa_attention",
     "check_kv_cache_bytes",
+    "check_largest_square_tile",
     "check_linear_attention",
     "check_linear_attention_step",
     "check_llm_int8_matmul",
     "check_loglog_slope",
     "check_max_batch_size",
     "check_max_cached_tokens",
+    "check_online_softmax_update",
     "check_quantize",
     "check_receptive_field",
     "check_reversible_inverse",
