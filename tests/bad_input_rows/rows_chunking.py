@@ -209,3 +209,32 @@ ROWS = [
     error(retrieval_correct, TASK, "chunked", chunk=0, name="chunk", why="chunk 0"),
     result(retrieval_correct, TASK, "chunked", chunk=100, check=lambda c: c.all(), why="chunk > n"),
 ]
+
+# -- the plots and the explorer ------------------------------------------------------------------
+from tutor_lib.plots.chunking import plot_query_reach, plot_retrieval, plot_ring_schedule  # noqa: E402
+from tutor_lib.widgets.chunking import ChunkingExplorer, chunking_explorer  # noqa: E402
+
+
+def _noted(text, **values):
+    def check(e):
+        ok = e.error is None and "⚠" in e.info.value and text in e.info.value
+        return ok and all(e.controls[k].value == v for k, v in values.items())
+
+    return check
+
+
+D, OK = np.arange(1, 9), np.arange(1, 9) < 4
+ROWS += [
+    error(plot_retrieval, D, OK[:3], name="distance", why="lengths differ"),
+    error(plot_retrieval, D, D, raises=TypeError, name="correct", why="ints, not booleans"),
+    error(plot_retrieval, D, OK, bin_width=2.0, name="bin_width", why="float bin"),
+    error(plot_query_reach, np.ones((2, 4)), 1, name="reach", why="floats"),
+    error(plot_query_reach, np.ones((2, 4), dtype=bool), -1, name="query", why="negative query"),
+    error(plot_ring_schedule, np.zeros((2, 3)), name="schedule", why="not square"),
+    error(plot_ring_schedule, ring_schedule(2), np.ones(3), name="computed", why="wrong shape"),
+    result(chunking_explorer, n=10**6, check=_noted("n = 1e+06", n=128), why="n above max"),
+    result(ChunkingExplorer, layers=0, check=_noted("layers", layers=1), why="0 layers"),
+    result(chunking_explorer, query=-5, check=_noted("query", query=0), why="negative query"),
+    error(chunking_explorer, chunk="8", raises=TypeError, name="chunk", why="a string"),
+    error(chunking_explorer, causal=1, raises=TypeError, name="causal", why="int flag"),
+]

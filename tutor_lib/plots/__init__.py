@@ -5,6 +5,7 @@ an Axes of a standalone ``matplotlib.figure.Figure`` instead and never touch pyp
 """
 
 from tutor_lib.plots.attention import plot_attention, plot_mask
+from tutor_lib.plots.chunking import plot_query_reach, plot_retrieval, plot_ring_schedule
 from tutor_lib.plots.costs import (
     memory_axis_limits,
     plot_flop_shares,
@@ -30,6 +31,9 @@ __all__ = [
     "plot_mask",
     "plot_memory_bars",
     "plot_online_softmax_step",
+    "plot_query_reach",
+    "plot_retrieval",
+    "plot_ring_schedule",
     "plot_roofline",
     "plot_saved_vs_depth",
     "plot_scaling",
