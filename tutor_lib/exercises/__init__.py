@@ -11,6 +11,11 @@ from tutor_lib.exercises.attention import (
     check_gqa_attention,
     check_softmax,
 )
+from tutor_lib.exercises.chunking import (
+    check_chunked_local_attention,
+    check_ring_attention,
+    check_txl_earliest_position,
+)
 from tutor_lib.exercises.costs import (
     check_activation_bytes,
     check_attention_params,
@@ -56,6 +61,7 @@ __all__ = [
     "check_causal_crossover",
     "check_causal_mask",
     "check_chunked_ffn",
+    "check_chunked_local_attention",
     "check_compressed_causal_mask",
     "check_crossover_length",
     "check_decode_critical_batch",
@@ -73,8 +79,10 @@ __all__ = [
     "check_quantize",
     "check_receptive_field",
     "check_reversible_inverse",
+    "check_ring_attention",
     "check_score_matrix_bytes",
     "check_softmax",
     "check_tile_sparsity",
     "check_two_hop_pattern",
+    "check_txl_earliest_position",
 ]
