@@ -278,7 +278,9 @@ def test_ring_memory_shrinks_as_one_over_p():
     one = ring_memory_bytes(4096, 64, 64, 1)
     four = ring_memory_bytes(4096, 64, 64, 4)
     assert one["kv_full"] == four["kv_full"] == 4096 * 128 * 4
-    assert four["kv"] == 2 * 1024 * 128 * 4 and one["total"] == 4 * four["total"]
+    assert four["kv"] == 2 * 1024 * 128 * 4 and one["kv"] == one["kv_full"]  # P = 1: no ring
+    eight = ring_memory_bytes(4096, 64, 64, 8)
+    assert four["total"] == 2 * eight["total"] and one["q"] == 4 * four["q"]
 
 
 def test_retrieval_head_retrieves_exactly_what_each_pattern_can_see():

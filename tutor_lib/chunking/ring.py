@@ -152,9 +152,10 @@ def ring_memory_bytes(
     """What the busiest device of a ring holds for self-attention over n tokens (one head).
 
     ``"q"``: its query block; ``"kv"``: two K/V blocks (the one it computes on and the one
-    arriving); ``"out"``: accumulator, max and normalizer of its queries; ``"total"``; and
-    ``"kv_full"``: all of K and V, what one device would hold without the ring. Blocks are
-    ``ceil(n / P)`` tokens: everything but ``kv_full`` shrinks as 1/P.
+    arriving; one block when P = 1, nothing travels); ``"out"``: accumulator, max and normalizer
+    of its queries; ``"total"``; and ``"kv_full"``: all of K and V, what one device would hold
+    without the ring. Blocks are ``ceil(n / P)`` tokens: from P = 2 on, everything but
+    ``kv_full`` shrinks as 1/P.
     """
     n = check_int(n, "n", minimum=1)
     d_k = check_int(d_k, "d_k", minimum=1)
@@ -164,7 +165,7 @@ def ring_memory_bytes(
     block = -(-n // p_count)  # ceil(n / P): the largest block
     parts = {
         "q": block * d_k * itemsize,
-        "kv": 2 * block * (d_k + d_v) * itemsize,
+        "kv": (2 if p_count > 1 else 1) * block * (d_k + d_v) * itemsize,
         "out": block * (d_v + 2) * itemsize,
     }
     parts["total"] = sum(parts.values())
