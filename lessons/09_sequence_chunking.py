@@ -18,8 +18,8 @@
 # **Prerequisites:** lesson 01 (attention, boolean masks), lesson 04 (mask patterns, receptive field
 # through L layers), lesson 05 (online softmax: `block_state`, `merge_partials`, `finalize`).
 #
-# **Runtime:** about 25 s on a 2-core laptop CPU (it starts three worker processes). No GPU, no
-# downloads.
+# **Runtime:** about 10 s on a quiet 2-core laptop CPU (`tools/lesson_report.py`), 20 s on a busy one;
+# it starts three worker processes. No GPU, no downloads.
 
 # %%
 # %matplotlib inline
@@ -166,21 +166,21 @@ print(
 # not checked): the slope of log time vs log n is about 2 for dense attention and about 1 for chunks
 # when numpy's BLAS runs on one thread (`OPENBLAS_NUM_THREADS=1`: measured 1.1 for chunks here). With
 # several BLAS threads on a busy machine, the many small chunk products are noisy: the fastest of
-# three runs is shown, and the FLOP count above is the robust measurement.
+# five runs is shown, and the FLOP count above is the robust measurement.
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-lengths = [1024, 2048, 4096]
+lengths = [512, 1024, 2048]
 times = {"dense": [], "chunked": []}
 for n_ in lengths:
     q, k, v = (rng.standard_normal((n_, d)) for _ in range(3))
-    times["dense"].append(time_call(attention, q, k, v, repeat=3, reduce="min"))
-    times["chunked"].append(time_call(chunked_local_attention, q, k, v, m, repeat=3, reduce="min"))
+    times["dense"].append(time_call(attention, q, k, v, repeat=5, reduce="min"))
+    times["chunked"].append(time_call(chunked_local_attention, q, k, v, m, repeat=5, reduce="min"))
 print(
     f"time slopes: dense {loglog_slope(lengths, times['dense']):.1f}, "
     f"chunked {loglog_slope(lengths, times['chunked']):.1f}"
 )
-print(f"at n = 4096: chunked is {times['dense'][-1] / times['chunked'][-1]:.1f}x faster")
+print(f"at n = 2048: chunked is {times['dense'][-1] / times['chunked'][-1]:.1f}x faster")
 
 # %% [markdown]
 # ### Exercise 1: chunked local attention

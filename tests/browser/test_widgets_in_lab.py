@@ -38,6 +38,7 @@ WIDGET_LESSONS: dict[str, tuple[str, ...]] = {
     "06_linear_attention": ("performer_explorer(",),
     "07_training_memory": ("training_memory_explorer(",),
     "08_compression": ("quantization_explorer(",),
+    "09_sequence_chunking": ("chunking_explorer(",),
 }
 # ------------------------------------------------------------------------------------------------
 
