@@ -24,71 +24,83 @@ from tutor_lib.glossary import box_index_markdown, course_boxes
 #
 # One name per concept, in prose, code, widget labels and plots. Shapes follow PyTorch:
 # `q (..., n_q, d_k)`, `k (..., n_k, d_k)`, `v (..., n_k, d_v)`, leading (batch, head) dimensions
-# first. Masks are boolean, **True = may attend**.
+# first. Masks are boolean, **True = may attend**. The last column is the lesson that introduces it.
 #
-# **Sizes of a model and its input**
-#
-# | symbol | meaning | in `tutor_lib` | first taught |
-# |---|---|---|---|
-# | n | sequence length (tokens) when queries and keys are the same sequence | `n` | [00](00_why_llms_are_expensive.ipynb) |
-# | n_q, n_k | number of queries, number of keys; one decoding step has n_q = 1 | `n_q`, `n_k` (shapes) | [01](01_self_attention.ipynb) |
-# | t | tokens already in the KV cache while decoding | `tokens`, `context` | [00](00_why_llms_are_expensive.ipynb) |
-# | b | batch size (sequences processed together) | `batch` | [00](00_why_llms_are_expensive.ipynb) |
-# | d, d_model | model width: the size of each token's vector between layers | `d_model` | [00](00_why_llms_are_expensive.ipynb) |
-# | d_k, d_v | width of one query/key vector, of one value vector (per head) | `d_k`, `d_v` | [01](01_self_attention.ipynb) |
-# | h | number of (query) heads | `num_heads` (functions), `n_heads` (`ModelShape`) | [01](01_self_attention.ipynb) |
-# | d_h | width of one head, d_model / h (= d_k = d_v in the usual layer) | `d_head` | [01](01_self_attention.ipynb) |
-# | n_kv | key/value heads with grouped-query attention (n_kv = h without it) | `n_kv_heads`, `num_kv_heads`, `kv_heads` | [00](00_why_llms_are_expensive.ipynb) |
-# | L | number of layers (stacked blocks) | `n_layers`, `layers` | [00](00_why_llms_are_expensive.ipynb) |
-# | m, d_ff | FFN hidden width (4·d in GPT-3) | `d_ff` | [02](02_feed_forward.ipynb) |
-# | V | vocabulary size | `vocab_size` | [00](00_why_llms_are_expensive.ipynb) |
-# | N | parameter count (about 2N FLOPs per generated token) | `param_count(shape)` | [00](00_why_llms_are_expensive.ipynb) |
-# | E, k | experts of a Mixture-of-Experts layer, and how many each token uses | `num_experts`, `top_k` | [02](02_feed_forward.ipynb) |
-#
-# **Attention itself**
-#
-# | symbol | meaning | in `tutor_lib` | first taught |
-# |---|---|---|---|
-# | Q, K, V | queries, keys, values: three projections of the tokens (x W_Q, x W_K, x W_V) | `q`, `k`, `v`, `w_q`, `w_k`, `w_v` | [01](01_self_attention.ipynb) |
-# | S | scores, Q Kᵀ / √d_k (n_q × n_k) | — | [01](01_self_attention.ipynb) |
-# | P | probabilities, softmax(S) row by row (the "attention weights") | `weights` (`return_weights=True`) | [01](01_self_attention.ipynb) |
-# | M, mask | which query may attend to which key, M_ij = True: query i may read key j | `mask` | [01](01_self_attention.ipynb) |
-# | scale | the factor before the softmax, 1/√d_k by default | `scale` | [01](01_self_attention.ipynb) |
-#
-# **Sparse patterns** (lesson 04; key j is allowed for query i when the condition holds)
-#
-# | symbol | meaning | in `tutor_lib.masks` |
-# |---|---|---|
-# | left, right | a window of offsets −left ≤ j − i ≤ right (right = 0: causal sliding window) | `left`, `right` |
-# | w | Longformer's window: w/2 keys on each side, w + 1 in all | `left = right = w // 2` |
-# | W | Mistral's causal window: keys i − W … i | `left = W, right = 0` |
-# | dilation | keep every `dilation`-th offset of the window, which reaches `dilation` times further | `dilation` |
-# | l, stride | the Sparse Transformer's stride: the strided head reads (i − j) mod l = 0 | `stride` |
-# | c | summary tokens at the end of every block (Sparse Transformer, fixed pattern) | `summary` |
-# | block | tokens per block (block-diagonal pattern, BigBird's blocks, tiles of a kernel) | `block` |
-# | g | global tokens: they read every key and every query reads them | `tokens` |
-# | r | random keys per query (BigBird) | `num_random` |
-#
-# **Memory-efficient, linear, compressed and chunked attention** (lessons 05–09; names from the
-# curriculum's API contract)
+# **A model and its input**
 #
 # | symbol | meaning | in `tutor_lib` | lesson |
 # |---|---|---|---|
-# | B_q, B_k | query and key block sizes of tiled attention (the FlashAttention paper's B_r and B_c) | `block_q`, `block_k`; `query_chunk`, `key_chunk` | [05](05_memory_efficient_attention.ipynb) |
-# | m, ℓ | running maximum and running normalizer of the online softmax | `"max"`, `"normalizer"` | [05](05_memory_efficient_attention.ipynb) |
-# | M | on-chip memory (SRAM) size in FlashAttention's count of memory traffic | — | [05](05_memory_efficient_attention.ipynb) |
-# | φ | feature map of linear attention (elu(x) + 1, or random features) | `feature_map` | [06](06_linear_attention.ipynb) |
-# | m | Performer's number of random features | `num_features` | [06](06_linear_attention.ipynb) |
-# | bits | bits per stored number (16, 8, 4, 2) | `bits` | [08](08_compression.ipynb) |
-# | s, z | quantization scale (step) and zero point: x ≈ s·(q − z) | `scale`, `zero_point` | [08](08_compression.ipynb) |
-# | chunk, overlap | tokens per chunk, and tokens shared by neighbouring chunks | `chunk`, `overlap` | [09](09_sequence_chunking.ipynb) |
-# | P | devices of ring attention | `num_devices` | [09](09_sequence_chunking.ipynb) |
+# | n | sequence length in tokens (queries and keys from one sequence) | `n` | [00][00] |
+# | n_q, n_k | number of queries, of keys; one decoding step has n_q = 1 | `n_q`, `n_k` (shapes) | [01][01] |
+# | t | tokens already in the KV cache while decoding | `tokens`, `context` | [00][00] |
+# | b | batch size: sequences processed together | `batch` | [00][00] |
+# | d, d_model | model width: each token's vector between layers | `d_model` | [00][00] |
+# | d_k, d_v | width of one query/key vector, of one value vector (one head) | `d_k`, `d_v` | [01][01] |
+# | h | number of (query) heads | `num_heads`; `n_heads` in `ModelShape` | [01][01] |
+# | d_h | width of one head, d_model / h (d_k = d_v = d_h in the usual layer) | `d_head` | [01][01] |
+# | n_kv | key/value heads of grouped-query attention (n_kv = h without) | `n_kv_heads` | [00][00] |
+# | L | number of layers | `n_layers`, `layers` | [00][00] |
+# | m, d_ff | FFN hidden width (4·d in GPT-3) | `d_ff` | [02][02] |
+# | V | vocabulary size | `vocab_size` | [00][00] |
+# | N | parameter count (about 2N FLOPs per generated token) | `param_count(shape)` | [00][00] |
+# | E, k | experts of a Mixture of Experts, and how many a token uses | `num_experts`, `top_k` | [02][02] |
+#
+# **Attention itself**
+#
+# | symbol | meaning | in `tutor_lib` | lesson |
+# |---|---|---|---|
+# | Q, K, V | queries, keys, values: x W_Q, x W_K, x W_V | `q`, `k`, `v`; `w_q`, `w_k`, `w_v` | [01][01] |
+# | S | scores Q Kᵀ / √d_k, an n_q × n_k matrix | — | [01][01] |
+# | P | probabilities softmax(S), row by row (the "attention weights") | `return_weights=True` | [01][01] |
+# | M, mask | M_ij = True: query i may read key j | `mask` | [01][01] |
+# | scale | the factor on the scores, 1/√d_k by default | `scale` | [01][01] |
+#
+# **Sparse patterns** (lesson [04][04]; key j is allowed for query i when the condition holds)
+#
+# | symbol | meaning | in `tutor_lib.masks` |
+# |---|---|---|
+# | left, right | offsets −left ≤ j − i ≤ right (right = 0: a causal sliding window) | `left`, `right` |
+# | w | Longformer's window: w/2 keys on each side, w + 1 in all | `left = right = w // 2` |
+# | W | Mistral's causal window: keys i − W … i | `left = W, right = 0` |
+# | dilation | every `dilation`-th offset: the window reaches `dilation` times further | `dilation` |
+# | l, stride | Sparse Transformer stride: the strided head reads (i − j) mod l = 0 | `stride` |
+# | c | summary tokens at the end of every block (the "fixed" pattern) | `summary` |
+# | block | tokens per block (block-diagonal, BigBird, tiles of a kernel) | `block` |
+# | g | global tokens: they read every key, every query reads them | `tokens` |
+# | r | random keys per query (BigBird) | `num_random` |
+#
+# **Memory-efficient, linear, compressed and chunked attention** (code names from the curriculum's
+# API contract)
+#
+# | symbol | meaning | in `tutor_lib` | lesson |
+# |---|---|---|---|
+# | B_q, B_k | query, key block sizes of tiled attention (paper: B_r, B_c) | `block_q`, `block_k` | [05][05] |
+# | m, ℓ | running maximum and running normalizer of the online softmax | `"max"`, `"normalizer"` | [05][05] |
+# | M | on-chip memory (SRAM) size in FlashAttention's count of memory traffic | — | [05][05] |
+# | φ | feature map of linear attention (elu(x) + 1, or random features) | `feature_map` | [06][06] |
+# | m | Performer's number of random features | `num_features` | [06][06] |
+# | bits | bits per stored number (16, 8, 4, 2) | `bits` | [08][08] |
+# | s, z | quantization step and zero point: x ≈ s·(q − z) | `scale`, `zero_point` | [08][08] |
+# | chunk, overlap | tokens per chunk, tokens shared by neighbouring chunks | `chunk`, `overlap` | [09][09] |
+# | P | devices of ring attention | `num_devices` | [09][09] |
 #
 # **Letters with two meanings.** m is the FFN width (lesson 02), the running maximum (05) and the
 # number of random features (06); M is a mask (01, 04) and the SRAM size (05); P is the probability
 # matrix and, in lesson 09, the number of devices. Lesson 07 quotes Korthikanti et al. in *their*
 # letters: s = sequence length, b = batch, **h = d_model** (not the heads) and a = heads. Each lesson
 # says which one it means where it uses it.
+#
+# [00]: 00_why_llms_are_expensive.ipynb
+# [01]: 01_self_attention.ipynb
+# [02]: 02_feed_forward.ipynb
+# [03]: 03_long_sequences.ipynb
+# [04]: 04_sparse_patterns.ipynb
+# [05]: 05_memory_efficient_attention.ipynb
+# [06]: 06_linear_attention.ipynb
+# [07]: 07_training_memory.ipynb
+# [08]: 08_compression.ipynb
+# [09]: 09_sequence_chunking.ipynb
+# [10]: 10_choosing_a_method.ipynb
 #
 # The same symbols with the values of two real models (a `ModelShape` carries them):
 
@@ -105,48 +117,61 @@ for shape in (GPT3_175B, MISTRAL_7B_LIKE):
 # ## 2. English ↔ 中文
 #
 # The source article's own terms, as it writes them, each with the lesson that teaches it. Where the
-# article's term is loose or wrong, the lesson says so (the index in section 3 lists every correction).
+# article's term is loose or wrong, the lesson says so (section 3 lists every correction).
 #
 # | 中文 (the article) | English | what it is here | lesson |
 # |---|---|---|---|
-# | 自注意力 | self-attention | every token's query against every token's key: softmax(QKᵀ/√d_k)V | [01](01_self_attention.ipynb) |
-# | 前馈神经网络 | feed-forward network (FFN) | the per-token two-layer network after attention, 16nd² FLOPs at m = 4d | [02](02_feed_forward.ipynb) |
-# | 稀疏注意力 | sparse attention | attention restricted by a fixed boolean mask: a different, cheaper model | [04](04_sparse_patterns.ipynb) |
-# | 局部窗口注意力 | local window attention | keys within a window around (or before) the query: Longformer, Mistral | [04](04_sparse_patterns.ipynb) |
-# | 扩展窗口注意力 | dilated window attention | a window whose keys are `dilation` apart (Longformer) | [04](04_sparse_patterns.ipynb) |
-# | 区域注意力 | block attention | ambiguous: block-local chunks (04, 09), block-sparse masks (04) or exact tiling (05) | [04](04_sparse_patterns.ipynb), [05](05_memory_efficient_attention.ipynb), [09](09_sequence_chunking.ipynb) |
-# | 条带注意力 | strided attention | the Sparse Transformer's stripes: keys with (i − j) mod l = 0, not a band | [04](04_sparse_patterns.ipynb) |
-# | 散射注意力 | scattered (random) attention | BigBird's random keys, used with a window and global tokens | [04](04_sparse_patterns.ipynb) |
-# | 线性注意力 | linear attention | φ(Q)(φ(K)ᵀV): a different model with no n × n matrix | [06](06_linear_attention.ipynb) |
-# | 内存高效注意力 | memory-efficient attention | exact attention computed block by block with an online softmax | [05](05_memory_efficient_attention.ipynb) |
-# | 可逆注意力 | reversible attention | reversible residual layers (RevNet, Reformer): inputs recomputed from outputs | [07](07_training_memory.ipynb) |
-# | 内存压缩 | memory compression | two ideas: fewer bits (quantization) or fewer key/value vectors | [08](08_compression.ipynb) |
-# | 序列分块 | sequence chunking | attention within chunks (a block-diagonal mask), and ways back across them | [09](09_sequence_chunking.ipynb) |
+# | 自注意力 | self-attention | every query against every key: softmax(QKᵀ/√d_k)V | [01][01] |
+# | 前馈神经网络 | feed-forward network (FFN) | per-token two-layer network; 16nd² FLOPs (m = 4d) | [02][02] |
+# | 稀疏注意力 | sparse attention | attention restricted by a fixed mask: a different model | [04][04] |
+# | 局部窗口注意力 | local window attention | keys in a window around (or before) the query | [04][04] |
+# | 扩展窗口注意力 | dilated window attention | a window of keys `dilation` apart (Longformer) | [04][04] |
+# | 区域注意力 | block attention | chunks, block-sparse masks or exact tiling | [04][04], [05][05], [09][09] |
+# | 条带注意力 | strided attention | Sparse Transformer stripes, (i − j) mod l = 0: not a band | [04][04] |
+# | 散射注意力 | scattered (random) attention | BigBird's random keys, with a window and globals | [04][04] |
+# | 线性注意力 | linear attention | φ(Q)(φ(K)ᵀV): a different model, no n × n matrix | [06][06] |
+# | 内存高效注意力 | memory-efficient attention | exact attention, block by block, online softmax | [05][05] |
+# | 可逆注意力 | reversible attention | reversible layers: inputs recomputed from outputs | [07][07] |
+# | 内存压缩 | memory compression | fewer bits (quantization) or fewer key/value vectors | [08][08] |
+# | 序列分块 | sequence chunking | attention within chunks, and ways back across them | [09][09] |
 #
 # Other terms the course uses, with their usual Chinese names (not necessarily the article's wording):
 #
 # | 中文 | English | lesson |
 # |---|---|---|
-# | 大语言模型 | large language model (LLM) | [00](00_why_llms_are_expensive.ipynb) |
-# | 键值缓存 | KV cache | [00](00_why_llms_are_expensive.ipynb), [03](03_long_sequences.ipynb) |
-# | 梯度消失 / 梯度爆炸 | vanishing / exploding gradients | [00](00_why_llms_are_expensive.ipynb) |
-# | 多头注意力 | multi-head attention | [01](01_self_attention.ipynb) |
-# | 分组查询注意力 | grouped-query attention (GQA) | [01](01_self_attention.ipynb) |
-# | 因果掩码 | causal mask | [01](01_self_attention.ipynb) |
-# | 混合专家 | Mixture of Experts (MoE) | [02](02_feed_forward.ipynb) |
-# | 长序列 | long sequences | [03](03_long_sequences.ipynb) |
-# | 滑动窗口注意力 | sliding window attention | [04](04_sparse_patterns.ipynb) |
-# | 全局注意力 | global attention | [04](04_sparse_patterns.ipynb), [09](09_sequence_chunking.ipynb) |
-# | 随机注意力 | random attention | [04](04_sparse_patterns.ipynb) |
-# | 在线 softmax | online softmax | [05](05_memory_efficient_attention.ipynb) |
-# | 随机特征 | random features (Performer) | [06](06_linear_attention.ipynb) |
-# | 梯度检查点 | gradient (activation) checkpointing | [07](07_training_memory.ipynb) |
-# | 混合精度 | mixed precision | [07](07_training_memory.ipynb) |
-# | 量化 | quantization | [08](08_compression.ipynb) |
-# | 离群值 | outliers | [08](08_compression.ipynb) |
-# | 环形注意力 | ring attention | [09](09_sequence_chunking.ipynb) |
-# | 精确 / 近似 | exact / approximate (does a method change the model?) | [10](10_choosing_a_method.ipynb) |
+# | 大语言模型 | large language model (LLM) | [00][00] |
+# | 键值缓存 | KV cache | [00][00], [03][03] |
+# | 梯度消失 / 梯度爆炸 | vanishing / exploding gradients | [00][00] |
+# | 多头注意力 | multi-head attention | [01][01] |
+# | 分组查询注意力 | grouped-query attention (GQA) | [01][01] |
+# | 因果掩码 | causal mask | [01][01] |
+# | 混合专家 | Mixture of Experts (MoE) | [02][02] |
+# | 长序列 | long sequences | [03][03] |
+# | 滑动窗口注意力 | sliding window attention | [04][04] |
+# | 全局注意力 | global attention | [04][04], [09][09] |
+# | 随机注意力 | random attention | [04][04] |
+# | 在线 softmax | online softmax | [05][05] |
+# | 随机特征 | random features (Performer) | [06][06] |
+# | 梯度检查点 | gradient (activation) checkpointing | [07][07] |
+# | 混合精度 | mixed precision | [07][07] |
+# | 量化 | quantization | [08][08] |
+# | 离群值 | outliers | [08][08] |
+# | 环形注意力 | ring attention | [09][09] |
+# | 精确 / 近似 | exact / approximate: does a method change the model? | [10][10] |
 #
+# [00]: 00_why_llms_are_expensive.ipynb
+# [01]: 01_self_attention.ipynb
+# [02]: 02_feed_forward.ipynb
+# [03]: 03_long_sequences.ipynb
+# [04]: 04_sparse_patterns.ipynb
+# [05]: 05_memory_efficient_attention.ipynb
+# [06]: 06_linear_attention.ipynb
+# [07]: 07_training_memory.ipynb
+# [08]: 08_compression.ipynb
+# [09]: 09_sequence_chunking.ipynb
+# [10]: 10_choosing_a_method.ipynb
+
+# %% [markdown]
 # ## 3. Every myth the course corrects, and the measurement that settles it
 #
 # **How the index is made.** A lesson writes a box as a Markdown blockquote that starts
