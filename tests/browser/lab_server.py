@@ -160,6 +160,12 @@ class LabServer:
             body = resp.read()
         return json.loads(body) if body else None
 
+    def kernel_connected(self) -> bool:
+        """True when a kernel runs, idle, with a browser connected to it (one notebook at a time)."""
+        return any(
+            k["connections"] > 0 and k["execution_state"] == "idle" for k in self.api("kernels")
+        )
+
     def shutdown_kernels(self) -> None:
         for kernel in self.api("kernels"):
             self.api(f"kernels/{kernel['id']}", method="DELETE")

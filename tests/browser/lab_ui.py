@@ -1,4 +1,4 @@
-"""Driving JupyterLab like a learner: open a notebook, Restart Kernel and Run All, play with widgets.
+"""Driving JupyterLab like a learner: open a notebook, Run All Cells, play with its widgets.
 
 Everything is located through the DOM JupyterLab 4 and ipywidgets 8 render (see the selectors
 below), so a failure message names the control and what did not happen. Waits poll the page;
@@ -16,6 +16,7 @@ from playwright.sync_api import Locator, Page
 
 CELLS = ".jp-Notebook .jp-Cell"
 STDERR = '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]'
+RAN = re.compile(r"\[\d+\]:?")  # the prompt of a cell that ran: "[3]:"
 ERROR_TEXT = re.compile(r"Traceback|\b\w*(Error|Exception)\b")
 
 NOTEBOOK_STATE = """() => {
@@ -107,7 +108,13 @@ class LabNotebook:
     def state(self) -> dict:
         return self.page.evaluate(NOTEBOOK_STATE)
 
-    def open(self, url: str, n_cells: int) -> None:
+    def open(self, url: str, n_cells: int, kernel_ready: Callable[[], bool]) -> None:
+        """Open the notebook and wait until its kernel is connected and idle.
+
+        ``kernel_ready``: the server's view (a kernel with a websocket connection, idle). The page's
+        execution indicator alone is not enough: it reads "idle" before the kernel even starts, and
+        a Run All clicked then is dropped.
+        """
         self.page.goto(url)
         poll(
             lambda: self.page.locator(CELLS).count() == n_cells,
@@ -115,38 +122,26 @@ class LabNotebook:
             f"the notebook's {n_cells} cells to be rendered",
             interval=0.25,
         )
-        poll(lambda: self.state()["status"] == "idle", 90, "the kernel to be idle", 0.25)
+        poll(kernel_ready, 90, "the notebook's kernel to start and connect", 0.25)
+        poll(lambda: self.state()["status"] == "idle", 90, "the kernel to be idle", 0.1)
         self.log(f"opened, {n_cells} cells, kernel idle")
 
     def menu(self, top: str, item: str) -> None:
         self.page.locator(".lm-MenuBar-itemLabel", has_text=top).first.click()
         self.page.get_by_role("menuitem", name=item).first.click(timeout=10_000)
 
-    def restart_and_run_all(self, attempts: int = 3) -> None:
-        """Clear every output (no stale element can match), then Kernel → Restart and Run All.
-
-        Under heavy load JupyterLab's websocket reconnect after a restart can race the server's
-        clean-up ("Replacing stale connection" then a struct.error in the server log) and the
-        kernel stays "starting" forever. That is retried on a reloaded page, and logged.
-        """
+    def run_all(self, attempts: int = 2) -> None:
+        """Run → Run All Cells, in the kernel the notebook just started (fresh: nothing ran)."""
+        state = self.state()
+        assert state["numbered"] == 0 and state["outputs"] == 0, f"not a fresh notebook: {state}"
         for attempt in range(1, attempts + 1):
-            self.menu("Edit", "Clear Outputs of All Cells")
-            poll(
-                lambda: (s := self.state())["outputs"] == 0 and s["numbered"] == 0,
-                30,
-                "outputs and execution counts to be cleared",
-            )
-            self.menu("Kernel", "Restart Kernel and Run All Cells")
-            self.page.locator(".jp-Dialog .jp-mod-accept").click()  # "Restart" in the dialog
-            self.log(f"restart + run all (attempt {attempt})")
-            if self._wait_for_run_all():
+            self.menu("Run", "Run All Cells")
+            self.log(f"run all (attempt {attempt})")
+            if self._wait_for_run_all(stall=15):
                 self.log("all cells ran")
                 return
-            self.log(f"kernel stuck in '{self.state()['status']}' after the restart: reloading")
-            self.page.reload()
-            poll(lambda: self.page.locator(CELLS).count() > 0, 90, "the reloaded notebook", 0.25)
-            poll(lambda: self.state()["status"] == "idle", 90, "the kernel to be idle", 0.25)
-        raise AssertionError(f"Restart Kernel and Run All never started in {attempts} attempts")
+            self.log(f"Run All Cells did not start (state: {self.state()}): again")
+        raise AssertionError(f"Run All Cells never started in {attempts} attempts")
 
     def _wait_for_run_all(self, stall: float = 30.0) -> bool:
         """True once every cell ran (or an error stopped the run); False if the kernel never
@@ -165,25 +160,28 @@ class LabNotebook:
                 return False
             time.sleep(0.5)
         raise AssertionError(
-            f"timed out after {self.run_timeout:.0f} s waiting for Restart Kernel and Run All "
+            f"timed out after {self.run_timeout:.0f} s waiting for Run All Cells "
             f"(state: {self.state()})"
         )
 
-    def assert_no_errors(self) -> None:
-        """No cell shows a traceback or an error on stderr, and every code cell has run."""
+    def assert_no_errors(self, numbers: list[int] | None = None) -> None:
+        """No cell shows a traceback or an error on stderr, and every code cell has run.
+        ``numbers``: what to call the code cells in messages (their index in the full notebook)."""
         cells = self.page.evaluate(CELL_REPORT)
+        numbers = numbers or list(range(len(cells)))
         problems = []
-        for i, cell in enumerate(cells):
+        for number, cell in zip(numbers, cells, strict=True):
             for text in cell["stderr"]:
                 if ERROR_TEXT.search(text):
                     problems.append(
-                        f"code cell {i} ({cell['prompt']}) shows an error:\n{text[-1500:]}"
+                        f"cell {number} ({cell['prompt']}) shows an error:\n{text[-1500:]}"
                     )
                 else:
-                    self.log(f"note: code cell {i} wrote to stderr: {text[:200]!r}")
-        not_run = [i for i, c in enumerate(cells) if not re.fullmatch(r"\[\d+\]:?", c["prompt"])]
+                    self.log(f"note: cell {number} wrote to stderr: {text[:200]!r}")
+        prompts = [c["prompt"] for c in cells]
+        not_run = [n for n, p in zip(numbers, prompts, strict=True) if not RAN.fullmatch(p)]
         if not_run:
-            problems.append(f"code cells {not_run} did not run")
+            problems.append(f"cells {not_run} did not run")
         assert not problems, "\n".join(problems)
 
     def cell(self, index: int) -> Locator:

@@ -1,14 +1,21 @@
 """Widgets tested where learners use them: JupyterLab in a real (headless) Chromium.
 
-For every registered lesson: open a copy of its notebook, clear the outputs, Kernel → Restart Kernel
-and Run All Cells, check that no cell shows an error, then for each widget cell drag its first
-slider with the mouse, move every slider with the keyboard, toggle every checkbox and switch every
-dropdown to each of its options, checking each time that the widget's picture or text changes.
+For every registered lesson: open a *slice* of its notebook in JupyterLab (its first code cell, its
+widget cells and, transitively, the cells that define what they read: see ``slicing.py``), Run All
+Cells in the fresh kernel, check that no cell shows an error, then for each widget cell drag its
+first slider with the mouse, move every slider with the keyboard, toggle every checkbox and switch
+every dropdown to each of its options, checking each time that the widget's picture or text changes.
+
+Why a slice is enough: strict nbval (``make test``) runs every cell of every notebook in a fresh
+kernel of the same environment and fails on any exception or changed output; the one thing it
+cannot see is a widget reacting to a mouse and a keyboard in a real front end, and that is what
+this test spends its time on. (Running whole lessons here took 20–65 s each; a slice takes a few.)
 
 Needs Chromium (`apt-get install -y chromium`, or $CHROMIUM) and the playwright pip package
 (in requirements.txt); it never downloads a browser. Without Chromium the tests are skipped with the
 install command, unless REQUIRE_BROWSER=1 (CI, `make test-browser`) turns that into a failure.
-One JupyterLab server serves every lesson; it is stopped by its PID even when a check fails.
+One JupyterLab server and one Chromium serve every lesson; the server is stopped by its PID even
+when a check fails.
 """
 
 from __future__ import annotations
@@ -16,12 +23,12 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import tempfile
 from pathlib import Path
 
 import pytest
 from lab_server import CHROME_ARGS, INSTALL_HINT, NOTEBOOKS, ROOT, LabServer, find_chromium
+from slicing import sliced_notebook
 
 # ------------------------------------------------------------------------------------------------
 # The registry: one line per lesson with widgets. Key = notebook stem; value = text that identifies
@@ -50,19 +57,6 @@ def _unavailable(reason: str) -> None:
     pytest.skip(message)
 
 
-def _cells(stem: str) -> list[dict]:
-    return json.loads((NOTEBOOKS / f"{stem}.ipynb").read_text())["cells"]
-
-
-def _widget_cells(stem: str, markers: tuple[str, ...]) -> list[int]:
-    """Indices (among all cells, as rendered) of the code cells containing one of ``markers``."""
-    return [
-        i
-        for i, cell in enumerate(_cells(stem))
-        if cell["cell_type"] == "code" and any(m in "".join(cell["source"]) for m in markers)
-    ]
-
-
 @pytest.fixture(scope="module")
 def chromium() -> str:
     path = find_chromium()
@@ -74,8 +68,10 @@ def chromium() -> str:
 
 
 @pytest.fixture(scope="module")
-def lab(chromium):
-    with LabServer() as server:  # stopped by PID in __exit__, also when a test fails
+def lab(chromium, tmp_path_factory):
+    # An empty root: each test writes its lesson's slice there. Stopped by PID in __exit__, also
+    # when a test fails.
+    with LabServer(tmp_path_factory.mktemp("lab-root")) as server:
         yield server
 
 
@@ -100,21 +96,24 @@ def test_widgets_react_in_jupyterlab(stem, lab, browser):
         pytest.skip(f"notebooks/{stem}.ipynb does not exist yet (registered in WIDGET_LESSONS)")
     from lab_ui import LabNotebook, Timeline, WidgetDriver, save_screenshots
 
-    shutil.copy2(NOTEBOOKS / f"{stem}.ipynb", lab.root_dir)  # the current version, as a copy
+    markers = WIDGET_LESSONS[stem]
+    nb, kept, indices = sliced_notebook(NOTEBOOKS / f"{stem}.ipynb", markers)
+    assert indices, f"no cell of {stem}.ipynb contains any of {markers}"
+    (lab.root_dir / f"{stem}.ipynb").write_text(json.dumps(nb))
     log = Timeline()
-    indices = _widget_cells(stem, WIDGET_LESSONS[stem])
-    assert indices, f"no cell of {stem}.ipynb contains any of {WIDGET_LESSONS[stem]}"
+    log(f"cells {kept} of {stem}.ipynb: its first code cell, its widgets and what they read")
     context = browser.new_context(viewport={"width": 1280, "height": 1000})
     page = context.new_page()
     current = None
     try:
         notebook = LabNotebook(page, log)
         # a workspace of its own, so only this notebook is open
-        notebook.open(lab.url(f"lab/workspaces/test-{stem}/tree/{stem}.ipynb"), len(_cells(stem)))
-        notebook.restart_and_run_all()
-        notebook.assert_no_errors()
+        url = lab.url(f"lab/workspaces/test-{stem}/tree/{stem}.ipynb")
+        notebook.open(url, len(kept), kernel_ready=lab.kernel_connected)
+        notebook.run_all()
+        notebook.assert_no_errors(kept)
         for index in indices:
-            current = notebook.cell(index)
+            current = notebook.cell(kept.index(index))
             driver = WidgetDriver(page, current, f"{stem} cell {index}", log)
             for line in driver.exercise():
                 log(f"  {line}")
