@@ -116,12 +116,14 @@ class LabNotebook:
         a Run All clicked then is dropped.
         """
         self.page.goto(url)
+        self.log("page loaded")
         poll(
             lambda: self.page.locator(CELLS).count() == n_cells,
             90,
             f"the notebook's {n_cells} cells to be rendered",
             interval=0.25,
         )
+        self.log("cells rendered")
         poll(kernel_ready, 90, "the notebook's kernel to start and connect", 0.25)
         poll(lambda: self.state()["status"] == "idle", 90, "the kernel to be idle", 0.1)
         self.log(f"opened, {n_cells} cells, kernel idle")
@@ -196,6 +198,10 @@ class WidgetDriver:
         self.done: list[str] = []  # "kind 'label' (how)" for the report
         self._seen: set[tuple[str, int]] = set()
 
+    def _did(self, what: str) -> None:
+        self.done.append(what)
+        self.log(f"  {what}")
+
     # -- observing ------------------------------------------------------------------------------
     def snapshot(self) -> dict:
         return self.cell.evaluate(SNAPSHOT)
@@ -204,17 +210,23 @@ class WidgetDriver:
     def _shown(snap: dict) -> tuple:
         return tuple(snap["images"]), tuple(snap["texts"])
 
-    def settle(self) -> dict:
-        """Wait until the kernel is idle and the widget stopped changing; pictures must be drawn."""
+    def settle(self, samples: int = 3, interval: float = 0.05) -> dict:
+        """Wait until the widget is quiet: ``samples`` snapshots in a row, ``interval`` s apart,
+        show the same pictures and text with the kernel idle at each, and every picture drawn.
+        (The kernel publishes "idle" only after the updates a message caused, so an update still
+        in flight shows as "busy" in one of the samples.)"""
         history: list[tuple] = []
 
         def steady():
             snap = self.snapshot()
-            history.append(self._shown(snap))
-            quiet = len(history) >= 3 and history[-1] == history[-2] == history[-3]
-            return snap if quiet and snap["status"] == "idle" and snap["drawn"] else None
+            history.append((*self._shown(snap), snap["status"] == "idle" and snap["drawn"]))
+            last = history[-samples:]
+            quiet = len(last) == samples and all(h == last[0] for h in last) and last[0][-1]
+            return snap if quiet else None
 
-        return poll(steady, self.timeout, f"{self.name} to settle (kernel idle, image drawn)", 0.15)
+        return poll(
+            steady, self.timeout, f"{self.name} to settle (kernel idle, image drawn)", interval
+        )
 
     def _expect_change(self, before: dict, what: str, readout: int | None = None) -> None:
         def changed():
@@ -223,7 +235,7 @@ class WidgetDriver:
             return moved and self._shown(snap) != self._shown(before)
 
         try:
-            poll(changed, self.timeout, what)
+            poll(changed, self.timeout, what, 0.05)
         except AssertionError:
             after = self.snapshot()
             if readout is not None and after["readouts"][readout] == before["readouts"][readout]:
@@ -264,7 +276,7 @@ class WidgetDriver:
         what = f"mouse drag of slider '{control['label']}'"
         self._expect_change(before, what, readout=control["index"])
         after = self.snapshot()["readouts"][control["index"]]
-        self.done.append(
+        self._did(
             f"slider '{control['label']}' dragged {before['readouts'][control['index']]} → {after}"
         )
 
@@ -279,7 +291,7 @@ class WidgetDriver:
         what = f"{key} on slider '{control['label']}'"
         self._expect_change(before, what, readout=control["index"])
         after = self.snapshot()["readouts"][control["index"]]
-        self.done.append(
+        self._did(
             f"slider '{control['label']}' {key} {before['readouts'][control['index']]} → {after}"
         )
 
@@ -287,13 +299,13 @@ class WidgetDriver:
         before = self.snapshot()
         self._box(control).locator("input[type=checkbox]").click()
         self._expect_change(before, f"toggling checkbox '{control['label']}'")
-        self.done.append(f"checkbox '{control['label']}' toggled")
+        self._did(f"checkbox '{control['label']}' toggled")
 
     def click_button(self, control: dict) -> None:
         before = self.snapshot()
         self._box(control).click()
         self._expect_change(before, f"clicking button '{control['label']}'")
-        self.done.append(f"button '{control['label']}' clicked")
+        self._did(f"button '{control['label']}' clicked")
 
     def pick_toggle_button(self, control: dict) -> None:
         buttons = self._box(control).locator("button")
@@ -303,7 +315,7 @@ class WidgetDriver:
                 buttons.nth(i).click()
                 label = buttons.nth(i).inner_text()
                 self._expect_change(before, f"choosing '{label}' in '{control['label']}'")
-                self.done.append(f"toggle buttons '{control['label']}' → {label}")
+                self._did(f"toggle buttons '{control['label']}' → {label}")
                 return
 
     ACTIONS = {
@@ -338,7 +350,7 @@ class WidgetDriver:
                 before = self.snapshot()
                 select.select_option(index=i)
                 self._expect_change(before, f"dropdown '{control['label']}' → '{labels[i]}'")
-                self.done.append(f"dropdown '{control['label']}' → '{labels[i]}'")
+                self._did(f"dropdown '{control['label']}' → '{labels[i]}'")
                 self.exercise_visible()
 
     def exercise(self) -> list[str]:

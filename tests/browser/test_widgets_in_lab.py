@@ -76,7 +76,10 @@ def lab(chromium, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def browser(chromium, lab):
+def lab_context(chromium, lab):
+    """One Chromium, and one browser context for every lesson: JupyterLab's scripts are fetched
+    and compiled once (its HTTP and code caches live in the context), each lesson gets its own
+    page and its own Lab workspace."""
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
@@ -84,14 +87,14 @@ def browser(chromium, lab):
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium, headless=True, args=CHROME_ARGS)
         try:
-            yield browser
+            yield browser.new_context(viewport={"width": 1280, "height": 1000})
         finally:
             browser.close()
 
 
 @pytest.mark.browser
 @pytest.mark.parametrize("stem", sorted(WIDGET_LESSONS))
-def test_widgets_react_in_jupyterlab(stem, lab, browser):
+def test_widgets_react_in_jupyterlab(stem, lab, lab_context):
     if not (NOTEBOOKS / f"{stem}.ipynb").exists():
         pytest.skip(f"notebooks/{stem}.ipynb does not exist yet (registered in WIDGET_LESSONS)")
     from lab_ui import LabNotebook, Timeline, WidgetDriver, save_screenshots
@@ -102,8 +105,7 @@ def test_widgets_react_in_jupyterlab(stem, lab, browser):
     (lab.root_dir / f"{stem}.ipynb").write_text(json.dumps(nb))
     log = Timeline()
     log(f"cells {kept} of {stem}.ipynb: its first code cell, its widgets and what they read")
-    context = browser.new_context(viewport={"width": 1280, "height": 1000})
-    page = context.new_page()
+    page = lab_context.new_page()
     current = None
     try:
         notebook = LabNotebook(page, log)
@@ -115,8 +117,7 @@ def test_widgets_react_in_jupyterlab(stem, lab, browser):
         for index in indices:
             current = notebook.cell(kept.index(index))
             driver = WidgetDriver(page, current, f"{stem} cell {index}", log)
-            for line in driver.exercise():
-                log(f"  {line}")
+            driver.exercise()
     except BaseException as err:
         folder = Path(tempfile.mkdtemp(prefix=f"browser-test-{stem}-"))
         shots = save_screenshots(page, current, folder, stem)
@@ -126,7 +127,7 @@ def test_widgets_react_in_jupyterlab(stem, lab, browser):
         err.add_note(note)
         raise
     finally:
-        context.close()
+        page.close()
         lab.shutdown_kernels()
 
 
