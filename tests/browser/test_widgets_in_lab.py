@@ -28,7 +28,6 @@ from pathlib import Path
 
 import pytest
 from lab_server import CHROME_ARGS, INSTALL_HINT, NOTEBOOKS, ROOT, LabServer, find_chromium
-from slicing import sliced_notebook
 
 # ------------------------------------------------------------------------------------------------
 # The registry: one line per lesson with widgets. Key = notebook stem; value = text that identifies
@@ -92,43 +91,90 @@ def lab_context(chromium, lab):
             browser.close()
 
 
+@pytest.fixture(scope="module")
+def pipeline(lab, lab_context):
+    from pipeline import Pipeline
+
+    ahead = int(os.environ.get("BROWSER_TEST_AHEAD", "1"))  # 0: one lesson at a time
+    lessons = Pipeline(lab, lab_context, sorted(WIDGET_LESSONS.items()), ahead=ahead)
+    try:
+        yield lessons
+    finally:
+        lessons.close_all()
+
+
 @pytest.mark.browser
 @pytest.mark.parametrize("stem", sorted(WIDGET_LESSONS))
-def test_widgets_react_in_jupyterlab(stem, lab, lab_context):
+def test_widgets_react_in_jupyterlab(stem, lab, pipeline):
     if not (NOTEBOOKS / f"{stem}.ipynb").exists():
         pytest.skip(f"notebooks/{stem}.ipynb does not exist yet (registered in WIDGET_LESSONS)")
-    from lab_ui import LabNotebook, Timeline, WidgetDriver, save_screenshots
+    from lab_ui import save_screenshots
+    from widget_driver import WidgetDriver
 
-    markers = WIDGET_LESSONS[stem]
-    nb, kept, indices = sliced_notebook(NOTEBOOKS / f"{stem}.ipynb", markers)
-    assert indices, f"no cell of {stem}.ipynb contains any of {markers}"
-    (lab.root_dir / f"{stem}.ipynb").write_text(json.dumps(nb))
-    log = Timeline()
-    log(f"cells {kept} of {stem}.ipynb: its first code cell, its widgets and what they read")
-    page = lab_context.new_page()
-    current = None
+    lesson, current = None, None
     try:
-        notebook = LabNotebook(page, log)
-        # a workspace of its own, so only this notebook is open
-        url = lab.url(f"lab/workspaces/test-{stem}/tree/{stem}.ipynb")
-        notebook.open(url, len(kept), kernel_ready=lab.kernel_connected)
-        notebook.run_all()
-        notebook.assert_no_errors(kept)
-        for index in indices:
-            current = notebook.cell(kept.index(index))
-            driver = WidgetDriver(page, current, f"{stem} cell {index}", log)
-            driver.exercise()
+        lesson = pipeline.take(stem)
+        lesson.notebook.assert_no_errors(lesson.kept)
+        for index in lesson.widgets:
+            current = lesson.notebook.cell(lesson.kept.index(index))
+            name = f"{stem} cell {index}"
+            WidgetDriver(lesson.page, current, name, lesson.log, between=pipeline.tick).exercise()
     except BaseException as err:
         folder = Path(tempfile.mkdtemp(prefix=f"browser-test-{stem}-"))
-        shots = save_screenshots(page, current, folder, stem)
+        page = lesson.page if lesson else getattr(pipeline.open.get(stem), "page", None)
+        shots = save_screenshots(page, current, folder, stem) if page else []
         (folder / "lab.log").write_text(lab.log_tail(200))
         note = f"screenshots and the server log saved in {folder}: {[str(p) for p in shots]}"
         print(note)
         err.add_note(note)
         raise
     finally:
+        pipeline.close(stem)
+
+
+CONTROL_NOTEBOOK = {
+    "cells": [
+        {"cell_type": "code", "source": src, "metadata": {}, "outputs": [], "execution_count": None}
+        for src in (
+            "import ipywidgets as widgets",
+            "dead = widgets.VBox([widgets.IntSlider(3, 0, 10, description='ignored'), "
+            "widgets.HTML('nothing reacts')])\ndead",
+            "undefined_name + 1",
+        )
+    ],
+    "metadata": {
+        "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
+    },
+    "nbformat": 4,
+    "nbformat_minor": 4,
+}
+
+
+@pytest.mark.browser
+def test_negative_control_an_error_and_a_dead_widget_are_caught(lab, lab_context):
+    """The checks can fail: a cell that raises, and a slider that changes nothing."""
+    from lab_ui import LabNotebook, Timeline
+    from widget_driver import WidgetDriver
+
+    path = "negative_control.ipynb"
+    (lab.root_dir / path).write_text(json.dumps(CONTROL_NOTEBOOK))
+    page, log = lab_context.new_page(), Timeline("negative control")
+    try:
+        notebook = LabNotebook(page, log)
+        notebook.goto(lab.url(f"lab/workspaces/control/tree/{path}"))
+        notebook.wait_ready(3, lambda: lab.kernel_connected(path))
+        notebook.start_run_all()
+        notebook.wait_run_all()
+        with pytest.raises(
+            AssertionError, match=r"(?s)cell 2 .* shows an error:.*NameError: name .undefined_name"
+        ):
+            notebook.assert_no_errors()
+        driver = WidgetDriver(page, notebook.cell(1), "dead widget", log, timeout=3)
+        with pytest.raises(AssertionError, match="neither the picture nor the text changed"):
+            driver.exercise()
+    finally:
         page.close()
-        lab.shutdown_kernels()
+        lab.shutdown(path)
 
 
 def test_every_widget_lesson_is_registered():
