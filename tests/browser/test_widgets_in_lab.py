@@ -92,11 +92,18 @@ def lab_context(chromium, lab):
 
 
 @pytest.fixture(scope="module")
-def pipeline(lab, lab_context):
+def pipeline(request, lab, lab_context):
     from pipeline import Pipeline
 
+    # only the lessons this run selected (`-k 04` loads no other lesson), in the order they run
+    selected = [
+        item.callspec.params["stem"]
+        for item in request.session.items
+        if getattr(item, "originalname", "") == "test_widgets_react_in_jupyterlab"
+    ]
     ahead = int(os.environ.get("BROWSER_TEST_AHEAD", "1"))  # 0: one lesson at a time
-    lessons = Pipeline(lab, lab_context, sorted(WIDGET_LESSONS.items()), ahead=ahead)
+    order = [(stem, WIDGET_LESSONS[stem]) for stem in selected]
+    lessons = Pipeline(lab, lab_context, order, ahead=ahead)
     try:
         yield lessons
     finally:
