@@ -59,7 +59,12 @@ def index_drift(appendix: Path, folder: Path) -> str | None:
     if now == stored:
         return None
     diff = difflib.unified_diff(
-        stored.splitlines(), now.splitlines(), "stored in the appendix", "the lessons now", n=0
+        stored.splitlines(),
+        now.splitlines(),
+        "stored in the appendix",
+        "the lessons now",
+        n=0,
+        lineterm="",
     )
     return (
         f"the Myth/Imprecise index in {appendix.name} is out of date (a box was added, changed or "
