@@ -133,6 +133,20 @@ def test_the_scanner_finds_every_box_written_in_the_lesson_source(py):
     )
 
 
+@pytest.mark.parametrize("py", _lesson_sources(), ids=lambda p: p.stem)
+def test_a_box_written_another_way_is_not_silently_missed(py):
+    """``**Myth**:``, ``> *Myth:*`` or a box that does not start its blockquote line would be
+    invisible to the index: bold "Myth"/"Imprecise" may only appear as a box's opening."""
+    odd = [
+        f"{py.name}:{number}: {line.strip()}"
+        for number, line in enumerate(py.read_text(encoding="utf-8").splitlines(), 1)
+        if re.search(r"\*\*(Myth|Imprecise)\b", line) and not OPENING.match(line)
+    ]
+    assert not odd, "write boxes as `# > **Myth:** … **Fact:** …` at the start of a line:\n" + (
+        "\n".join(odd)
+    )
+
+
 def test_every_box_is_followed_by_a_code_cell_that_shows_something():
     """The house rule: a box is followed by the cell that shows the fact (measure, don't assert)."""
     problems = []
