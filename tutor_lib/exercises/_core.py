@@ -19,7 +19,8 @@ limit (use the kernel's interrupt button). A timer that was already running (e.g
 limit) is restored afterwards with its remaining time.
 
 The comparisons (``compare_arrays``, ``compare_count``), ``with_peak_bytes`` and ``with_flops`` are
-shared by the exercise modules, one per concept module (``exercises/ffn.py`` checks against ``tutor_lib/ffn.py``).
+shared by the exercise modules, one per concept module (``exercises/ffn.py`` checks against
+``tutor_lib/ffn.py``).
 """
 
 from __future__ import annotations

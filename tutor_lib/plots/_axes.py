@@ -1,6 +1,13 @@
-"""Shared plumbing for the plot helpers."""
+"""Shared plumbing for the plot helpers: the Axes to draw on, and the checks every plot makes on
+its data before anything is drawn (a named error, never half a figure)."""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+from tutor_lib._validate import as_float_array, check_finite, check_positive_float
 
 
 def new_axes(ax, figsize: tuple[float, float]):
@@ -11,3 +18,37 @@ def new_axes(ax, figsize: tuple[float, float]):
 
     _, ax = plt.subplots(figsize=figsize, layout="constrained")
     return ax
+
+
+def finite_values(x, name: str, *, positive: bool = False, min_ndim: int = 1) -> np.ndarray:
+    """``x`` as a non-empty, finite float array (> 0 if ``positive``: a log axis), else a
+    TypeError/ValueError naming ``name``."""
+    arr = as_float_array(x, name, min_ndim=min_ndim)
+    check_finite(arr, name)
+    if positive and arr.min() <= 0:
+        raise ValueError(f"{name} must be > 0 (drawn on a log axis), got {arr.min():g}")
+    return arr
+
+
+def series_values(
+    series, shape: tuple[int, ...], name: str = "series", *, positive: bool = False
+) -> dict[str, np.ndarray]:
+    """``series`` (label → values, one per x) checked: a non-empty mapping whose values are finite
+    (> 0 if ``positive``) arrays of ``shape``. Errors name ``series[label]``."""
+    if not isinstance(series, Mapping):
+        raise TypeError(f"{name} must be a dict label → values, got {type(series).__name__}")
+    if not series:
+        raise ValueError(f"{name} must contain at least one line")
+    checked = {}
+    for label, values in series.items():
+        where = f"{name}[{label!r}]"
+        y = finite_values(values, where, positive=positive, min_ndim=0)
+        if y.shape != shape:
+            raise ValueError(f"{where} has shape {y.shape}: one value per x, {shape}, expected")
+        checked[label] = y
+    return checked
+
+
+def optional_positive(value, name: str) -> float | None:
+    """None, or ``value`` as a finite float > 0 (a limit line, a colour scale's top)."""
+    return None if value is None else check_positive_float(value, name)
