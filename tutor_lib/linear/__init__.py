@@ -17,6 +17,7 @@ from tutor_lib.linear.cost_model import (
 )
 from tutor_lib.linear.kernel import (
     DEFAULT_CHUNK,
+    MAX_RECURRENT_STEPS,
     PIECE_CHUNKS,
     apply_feature_map,
     elu_feature_map,
@@ -36,6 +37,7 @@ from tutor_lib.linear.performer import (
 
 __all__ = [
     "DEFAULT_CHUNK",
+    "MAX_RECURRENT_STEPS",
     "PIECE_CHUNKS",
     "apply_feature_map",
     "associativity_crossover",

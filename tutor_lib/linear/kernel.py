@@ -32,7 +32,7 @@ import torch.nn.functional as F
 
 from tutor_lib._validate import check_bool, check_int
 from tutor_lib.limits import guard_bytes
-from tutor_lib.torch_ops import as_qkv_tensors, check_tensor
+from tutor_lib.torch_ops import as_qkv_tensors, check_output, check_tensor
 
 __all__ = [
     "elu_feature_map",
@@ -43,6 +43,7 @@ __all__ = [
     "linear_attention_step",
     "quadratic_linear_attention",
     "DEFAULT_CHUNK",
+    "MAX_RECURRENT_STEPS",
     "PIECE_CHUNKS",
 ]
 
@@ -167,16 +168,33 @@ def linear_attention_from_features(
     return _linear_core(phi_q, phi_k, v, causal, chunk)
 
 
+def _check_chunk(chunk) -> int:
+    return DEFAULT_CHUNK if chunk is None else check_int(chunk, "chunk", minimum=1)
+
+
+def _guard_chunks(batch: int, n: int, chunk: int, element_size: int, what: str) -> None:
+    """The causal form's largest temporaries: per piece of ≤ PIECE_CHUNKS·C tokens, the C × C
+    scores of every chunk, (batch, piece, C) values. A chunk ≥ n is one n × n matrix."""
+    c = min(chunk, n)  # a chunk longer than the sequence is the whole sequence
+    piece = min(n, PIECE_CHUNKS * c)
+    guard_bytes(
+        batch * piece * c * element_size,
+        f"{what}(causal, n={n}, chunk={chunk})",
+        hint=f"use a smaller chunk (default {DEFAULT_CHUNK})",
+    )
+
+
 def _linear_core(phi_q, phi_k, v, causal, chunk) -> torch.Tensor:
     """:func:`linear_attention_from_features` on checked tensors (leading dims already broadcast)."""
     causal = check_bool(causal, "causal")
-    chunk = DEFAULT_CHUNK if chunk is None else check_int(chunk, "chunk", minimum=1)
+    chunk = _check_chunk(chunk)
     *lead, n_q, dp = phi_q.shape
     n_k, d_v = v.shape[-2:]
     v1 = _with_ones(v)  # (..., n_k, d_v + 1)
     if not causal:
         # S = φ(K)ᵀ[V, 1]: (..., d', d_v + 1), then out = φ(Q) S (..., n_q, d_v + 1)
-        return _normalise(phi_q @ (phi_k.transpose(-1, -2) @ v1))
+        return check_output(_normalise(phi_q @ (phi_k.transpose(-1, -2) @ v1)))
+    _guard_chunks(math.prod(lead), n_q, chunk, v.element_size(), "linear_attention")
     pq = phi_q.reshape(-1, n_q, dp)  # (b, n_q, d')
     pk = phi_k.reshape(-1, n_k, dp)
     v1 = v1.reshape(-1, n_k, d_v + 1)
@@ -191,7 +209,7 @@ def _linear_core(phi_q, phi_k, v, causal, chunk) -> torch.Tensor:
     else:
         out = pq.new_zeros(pq.shape[0], n_q, d_v + 1)
         out[:, start:] = _causal_chunked(pq[:, start:], pk, v1, chunk, state)
-    return _normalise(out).reshape(*lead, n_q, d_v)
+    return check_output(_normalise(out).reshape(*lead, n_q, d_v))
 
 
 def linear_attention(
@@ -213,7 +231,8 @@ def linear_attention(
     No scale: φ sees q and k as they are (Katharopoulos et al.).
     """
     q, k, v = as_qkv_tensors(q, k, v)
-    if check_bool(causal, "causal") and q.shape[-2] == k.shape[-2] > PIECE_CHUNKS * (chunk or 1):
+    pieces_above = PIECE_CHUNKS * (1 if chunk is None else _check_chunk(chunk))
+    if check_bool(causal, "causal") and q.shape[-2] == k.shape[-2] > pieces_above:
         return _causal_in_pieces(q, k, v, feature_map, chunk)
     phi_q = apply_feature_map(feature_map, q, "q")
     phi_k = apply_feature_map(feature_map, k, "k")
@@ -230,8 +249,9 @@ def _causal_in_pieces(q, k, v, feature_map, chunk) -> torch.Tensor:
     ``PIECE_CHUNKS · chunk`` tokens at a time, the state carried across. Every temporary is the
     size of one piece, so it stays in the CPU caches (and is reused by the allocator) whatever n
     is: the time per token does not grow with n. Same result as the whole-sequence path."""
-    chunk = DEFAULT_CHUNK if chunk is None else check_int(chunk, "chunk", minimum=1)
+    chunk = _check_chunk(chunk)
     *lead, n, d_k = q.shape
+    _guard_chunks(math.prod(lead), n, chunk, v.element_size(), "linear_attention")
     step = PIECE_CHUNKS * chunk
     qb, kb = q.reshape(-1, n, d_k), k.reshape(-1, n, d_k)  # (b, n, d_k)
     vb = v.reshape(-1, n, v.shape[-1])  # (b, n, d_v)
@@ -244,16 +264,23 @@ def _causal_in_pieces(q, k, v, feature_map, chunk) -> torch.Tensor:
             raise ValueError("feature_map must give q and k the same number of features")
         out, state = _chunks(phi_q, phi_k, _with_ones(vb[:, piece]), chunk, state)
         outputs.append(_normalise(out))  # (b, piece, d_v)
-    return torch.cat(outputs, dim=1).view(*lead, n, v.shape[-1])
+    return check_output(torch.cat(outputs, dim=1).view(*lead, n, v.shape[-1]))
 
 
 def _check_step_shapes(s, z, q, k, v) -> None:
     for name, t in (("s", s), ("z", z), ("q", q), ("k", k), ("v", v)):
         check_tensor(t, name)
+    if len({t.dtype for t in (s, z, q, k, v)}) > 1:
+        raise TypeError(
+            f"s, z, q, k, v must share a dtype, got {s.dtype}, {z.dtype}, {q.dtype}, {k.dtype}, "
+            f"{v.dtype}"
+        )
     if s.ndim < 2 or z.shape != s.shape[:-1]:
         raise ValueError(
             f"s must be (..., d', d_v) and z (..., d'), got s {tuple(s.shape)}, z {tuple(z.shape)}"
         )
+    if bool(z.detach().amin() < 0) if z.numel() else False:
+        raise ValueError("z must be >= 0: it is a sum of features φ(k) ≥ 0 (zeros at t = 0)")
     if q.shape != k.shape or v.shape[-1] != s.shape[-1]:
         raise ValueError(
             f"q and k must be (..., d_k) and v (..., d_v) with d_v = s.shape[-1] = {s.shape[-1]}, "
@@ -282,7 +309,10 @@ def linear_attention_step(
     # y_t = φ(q_t)ᵀ S_t / φ(q_t)ᵀ z_t
     num = (phi_q.unsqueeze(-2) @ s_new).squeeze(-2)  # (..., d_v)
     den = (phi_q * z_new).sum(-1, keepdim=True)  # (..., 1)
-    return num / torch.where(den > 0, den, torch.ones_like(den)), s_new, z_new
+    return check_output(num / torch.where(den > 0, den, torch.ones_like(den))), s_new, z_new
+
+
+MAX_RECURRENT_STEPS = 2**15  # a Python loop of ~0.1 ms per token: more is a typo, not a lesson
 
 
 def linear_attention_recurrent(q, k, v, *, feature_map: Callable = elu_feature_map) -> torch.Tensor:
@@ -291,22 +321,31 @@ def linear_attention_recurrent(q, k, v, *, feature_map: Callable = elu_feature_m
     q: (..., n_q, d_k), k: (..., n_k, d_k), v: (..., n_k, d_v) → (..., n_q, d_v); bottom-right causal
     (query i sees keys 0 … i + n_k − n_q), == ``linear_attention(q, k, v, causal=True)``. Each
     step calls :func:`linear_attention_step`; only the state (s, z) is carried from token to token.
+    Keys before the first query's position (a prompt, n_k > n_q) are read in one product first (the
+    prefill), so the loop runs min(n_q, n_k) steps, at most :data:`MAX_RECURRENT_STEPS`.
     """
     q, k, v = as_qkv_tensors(q, k, v)
     *lead, n_q, _ = q.shape
     n_k, d_v = v.shape[-2:]
-    d_feat = apply_feature_map(feature_map, k[..., :1, :], "k").shape[-1]
-    s = q.new_zeros(*lead, d_feat, d_v)
-    z = q.new_zeros(*lead, d_feat)
-    outputs = [q.new_zeros(*lead, d_v)] * max(0, n_q - n_k)  # queries that see no key: 0
-    offset = n_k - n_q
-    for j in range(n_k):  # key j is read; query j − offset (if any) answers right after
-        i = max(0, j - offset)  # with no query for this key yet, step with query 0 and drop it
-        out, s, z = linear_attention_step(
-            s, z, q[..., i, :], k[..., j, :], v[..., j, :], feature_map=feature_map
+    offset = n_k - n_q  # query i answers right after key i + offset
+    steps = min(n_q, n_k)
+    if steps > MAX_RECURRENT_STEPS:
+        raise ValueError(
+            f"linear_attention_recurrent loops in Python over min(n_q, n_k) = {steps} tokens, more "
+            f"than MAX_RECURRENT_STEPS = {MAX_RECURRENT_STEPS}; linear_attention(q, k, v, "
+            "causal=True) gives the same result with batched matrix products"
         )
-        if j >= offset:
-            outputs.append(out)
+    start = max(0, offset)  # keys 0 … offset − 1: the prefill
+    phi_k = apply_feature_map(feature_map, k[..., : max(start, 1), :], "k")[..., :start, :]
+    # S = φ(K_<)ᵀ V_<, z = φ(K_<)ᵀ 1: the state after the prompt (zeros without one)
+    s = phi_k.transpose(-1, -2) @ v[..., :start, :]  # (..., d', d_v)
+    z = phi_k.sum(-2)  # (..., d')
+    outputs = [q.new_zeros(*lead, d_v)] * max(0, -offset)  # queries that see no key: 0
+    for j in range(start, n_k):  # key j is read, then query j − offset answers
+        out, s, z = linear_attention_step(
+            s, z, q[..., j - offset, :], k[..., j, :], v[..., j, :], feature_map=feature_map
+        )
+        outputs.append(out)
     return torch.stack(outputs, dim=-2)  # (..., n_q, d_v)
 
 
