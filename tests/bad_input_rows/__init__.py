@@ -52,10 +52,14 @@ def with_value(a, index, value):
 
 def noted(text, **values):
     """A check for an explorer built from bad starting values: it drew (no ``.error``), shows a note
-    containing ``text``, and its controls (attribute name → control) hold ``values``."""
+    containing ``text``, and its controls hold ``values`` (a control is an attribute of the
+    explorer, or an entry of its ``.controls`` dict)."""
+
+    def control(e, name):
+        return getattr(e, name) if hasattr(e, name) else e.controls[name]
 
     def check(e):
         ok = e.error is None and "⚠" in e.info.value and text in e.info.value
-        return ok and all(getattr(e, k).value == v for k, v in values.items())
+        return ok and all(control(e, k).value == v for k, v in values.items())
 
     return check

@@ -1,31 +1,20 @@
 """Bad builder arguments for tutor_lib.widgets.linear (lesson 06's Performer explorer)."""
 
-from bad_input_rows import error, result
+from bad_input_rows import error, noted, result
 from tutor_lib.widgets.linear import PerformerExplorer, performer_explorer
-
-
-def _noted(text, **values):
-    """Drew, shows a note with ``text``, and ``.controls[name].value == value`` for ``values``."""
-
-    def check(e):
-        ok = e.error is None and "⚠" in e.info.value and text in e.info.value
-        return ok and all(e.controls[k].value == v for k, v in values.items())
-
-    return check
-
 
 ROWS = [
     result(
         performer_explorer,
         num_features=100,
-        check=_noted("num_features = 100", num_features=128),
+        check=noted("num_features = 100", num_features=128),
         why="m = 100 → the nearest choice, 128",
     ),
     result(
         PerformerExplorer,
         seed=99,
         sigma=0.3,
-        check=_noted("seed = 99", seed=20, sigma=0.25),
+        check=noted("seed = 99", seed=20, sigma=0.25),
         why="seed above the slider, σ off the choices",
     ),
     error(performer_explorer, num_features=0, name="num_features", why="no features"),
