@@ -338,6 +338,11 @@ def test_an_explorer_error_becomes_a_note_not_a_traceback(builder, monkeypatch):
         raise broken
 
     _patch_png_bytes(monkeypatch, fail)
-    _controls(explorer)[-1].value = _extremes(_controls(explorer)[-1])[0]
-    assert explorer.error is broken
-    assert "could not draw this: something broke" in explorer.info.value
+    for control in _controls(explorer):  # every control, a preset dropdown's chained redraw too
+        explorer.error, before = None, control.value
+        for value in _extremes(control):  # the first one that moves the control (not clamped)
+            control.value = value
+            if control.value != before:
+                break
+        assert explorer.error is broken, control.description
+        assert "could not draw this: something broke" in explorer.info.value
