@@ -165,4 +165,17 @@ ROWS = [
         name="blocks[0].f",
         why="a block whose f changes the width",
     ),
+    error(
+        AttentionSublayer(4, 2, dropout=0.1, fused=True).forward,
+        torch.ones(1, 10**5, 4),
+        raises=TooLargeError,
+        name="AttentionSublayer",
+        why="fused, but dropout in training: SDPA's n × n path",
+    ),
+    result(
+        AttentionSublayer(4, 2, fused=True).forward,
+        torch.ones(1, 15_000, 4),
+        check=lambda y: y.shape == (1, 15_000, 4),
+        why="fused, no dropout: no n × n tensor, so no guard (the explicit path needs 5 GiB)",
+    ),
 ]

@@ -190,6 +190,10 @@ def _linear_core(phi_q, phi_k, v, causal, chunk) -> torch.Tensor:
     chunk = _check_chunk(chunk)
     *lead, n_q, dp = phi_q.shape
     n_k, d_v = v.shape[-2:]
+    guard_bytes(  # [numerator, normalizer] and the output: (..., n_q, d_v + 1) and (..., n_q, d_v)
+        math.prod(lead) * n_q * (2 * d_v + 1) * v.element_size(),
+        f"linear_attention(n_q={n_q}, d_v={d_v})",
+    )
     v1 = _with_ones(v)  # (..., n_k, d_v + 1)
     if not causal:
         # S = φ(K)ᵀ[V, 1]: (..., d', d_v + 1), then out = φ(Q) S (..., n_q, d_v + 1)

@@ -162,9 +162,15 @@ def performer_error(
     if not seeds:
         raise ValueError("seeds must contain at least one seed")
     n_q, n_k = q.shape[-2], k.shape[-2]
+    # the exact reference: SDPA on CPU builds the (..., n_q, n_k) scores and their softmax (and the
+    # causal mask): O(n²), unlike the estimate it checks
+    guard_bytes(
+        2 * math.prod(q.shape[:-2]) * n_q * n_k * q.element_size() + causal * n_q * n_k,
+        f"performer_error(n_q={n_q}, n_k={n_k})",
+        hint="the exact softmax reference is O(n²): compare on a shorter sequence",
+    )
     mask = None
     if causal:  # bottom-right: key j allowed for query i iff j ≤ i + n_k − n_q
-        guard_bytes(n_q * n_k, f"performer_error(causal, n_q={n_q}, n_k={n_k})")
         mask = torch.ones(n_q, n_k, dtype=torch.bool).tril(n_k - n_q)
     exact = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
     norm = exact.norm()

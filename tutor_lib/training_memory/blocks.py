@@ -75,10 +75,11 @@ class AttentionSublayer(nn.Module):
         p = self.dropout if self.training else 0.0
         # q, k, v: (b, h, n, d_head), views of one (b, n, 3d) tensor
         q, k, v = self.qkv(self.norm(x)).view(b, n, 3, h, d_head).permute(2, 0, 3, 1, 4)
+        if not self.fused or p > 0:  # with dropout SDPA falls back to its n × n math path
+            guard_bytes(3 * b * h * n * n * x.element_size(), f"AttentionSublayer(n={n})")
         if self.fused:
             y = F.scaled_dot_product_attention(q, k, v, dropout_p=p, is_causal=True)
         else:
-            guard_bytes(3 * b * h * n * n * x.element_size(), f"AttentionSublayer(n={n})")
             # causal: key j > query i gets -inf (an added constant: nothing extra is saved)
             bias = torch.full((n, n), float("-inf"), dtype=x.dtype, device=x.device).triu(1)
             # S = QKᵀ/√d_head + bias, P = softmax(S): (b, h, n, n)
