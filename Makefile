@@ -17,7 +17,7 @@ LESSONS ?= $(sort $(wildcard lessons/*.py))
 # `TORCH_INDEX= make setup` always uses the default index. macOS: PyPI's wheel is already CPU-only.
 TORCH_INDEX ?= $(if $(filter Linux,$(shell uname -s)),https://download.pytorch.org/whl/cpu,)
 
-.PHONY: setup lab test unit nbval notebooks lint format bench clean help test-browser solutions report
+.PHONY: setup lab test unit nbval notebooks lint format bench clean help test-browser solutions report html
 .DEFAULT_GOAL := help
 
 help:
@@ -30,6 +30,7 @@ help:
 	@echo "make test-browser  the widgets in JupyterLab + headless Chromium (keyboard, mouse, dropdowns)"
 	@echo "make solutions  every exercise: the reference answer passes its check, a wrong answer fails it"
 	@echo "make report     each lesson's run time and peak RAM -> bench/lesson_runtimes.md + README table"
+	@echo "make html       every executed notebook as a static site that reads offline -> site/index.html"
 
 # The venv is rebuilt only when requirements.txt or pyproject.toml change.
 $(STAMP): requirements.txt pyproject.toml
@@ -85,5 +86,9 @@ solutions: setup
 report: setup
 	$(BIN)/python tools/lesson_report.py
 
+# The committed notebooks as static pages (nothing is executed), MathJax included: open site/index.html.
+html: setup
+	$(BIN)/python tools/build_site.py --out site
+
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis site

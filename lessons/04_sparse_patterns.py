@@ -4,12 +4,15 @@
 # **What you will learn**
 # - the sparse patterns real models use: local windows (Longformer), causal sliding windows (Mistral,
 #   Gemma), dilated windows, block-diagonal chunks, the Sparse Transformer's *strided* and *fixed*
-#   heads, global tokens (Longformer, BigBird) and random keys (BigBird), each as a boolean mask;
+#   heads (and GPT-3's alternating dense and banded layers), global tokens (Longformer, BigBird) and
+#   random keys (BigBird), each as a boolean mask;
 # - the off-by-one conventions ("±w/2", "i − W … i", "q − k < W") and how to pin one down with a test;
 # - how far information travels through L stacked layers (the **receptive field**), and why strided +
 #   local attention reaches every earlier token in two layers;
 # - why a mask alone makes nothing faster: kernels work in **tiles**, and only all-masked tiles are
 #   skipped;
+# - why **content-based** sparsity (each query keeps its top-k scores) saves no tiles, and what
+#   Reformer and the Routing Transformer do about it;
 # - two kernels that really skip work, `sliding_window_attention` and `block_sparse_attention`, checked
 #   against dense attention and timed against PyTorch's dense masked kernel;
 # - FlexAttention, PyTorch's production API for all of these patterns.
@@ -17,8 +20,8 @@
 # **Prerequisites:** lesson 01 (attention, boolean masks: True = may attend) and lesson 03 (log-log
 # slopes of measured times).
 #
-# **Runtime:** about 20 s on a 2-core laptop CPU (the timing sweep shows a progress bar). No GPU, no
-# downloads.
+# **Runtime:** about 10 s on a 2-core CPU (measured with `make report`; the timing sweep shows a
+# progress bar). No GPU, no downloads.
 
 # %%
 # %matplotlib inline
@@ -28,7 +31,12 @@ import torch.nn.functional as F
 from matplotlib import pyplot as plt
 from torch.nn.attention.flex_attention import create_block_mask, create_mask
 from tutor_lib.attention import attention
-from tutor_lib.exercises import check_dilated_mask, check_receptive_field, check_tile_sparsity
+from tutor_lib.exercises import (
+    check_dilated_mask,
+    check_receptive_field,
+    check_tile_sparsity,
+    check_two_hop_pattern,
+)
 from tutor_lib.masks import (
     block_local_mask,
     block_mask,
@@ -47,6 +55,7 @@ from tutor_lib.masks import (
     tile_mask,
     tile_savings,
     tile_sparsity,
+    topk_mask,
 )
 from tutor_lib.measure import count_flops, loglog_slope, sweep, time_call
 from tutor_lib.plots import plot_mask, plot_scaling, plot_tiles
@@ -82,7 +91,7 @@ gallery = {
     "strided, stride 6 (Sparse Tr.)": strided_mask(n, 6),
     "fixed, stride 8, 2 summary": fixed_mask(n, 8, 2),
     "window ±2 + 2 global (Longformer)": local_mask(n, 2, 2) | global_mask(n, 2),
-    "+ 2 random keys (BigBird)": local_mask(n, 2, 2) | global_mask(n, 2) | random_mask(n, 2, seed=0),
+    "+ 2 random keys (BigBird's idea)": local_mask(n, 2, 2) | global_mask(n, 2) | random_mask(n, 2, seed=0),
 }
 fig, axes = plt.subplots(2, 4, figsize=(10.4, 5.6), layout="constrained")
 for ax, (name, mask) in zip(axes.flat, gallery.items(), strict=True):
@@ -144,15 +153,20 @@ for name, mask in conventions.items():
 # docstring, and test the key count: that is how `tutor_lib.masks` pins it down.
 #
 # > **Myth:** "Window sizes are typically 3–511 tokens."
-# > **Fact:** no source gives that range. The published models use hundreds to thousands of tokens:
-# > Longformer 512 (the `attention_window` of `allenai/longformer-base-4096`), Mistral 7B 4096, Gemma 2
-# > 4096 (local layers alternating 1:1 with global ones), Gemma 3 1024 (5 local layers per global one),
-# > BigBird 3 window blocks of 64 tokens. The cell below turns each into keys per query with this
-# > lesson's conventions, and into the saving against a 32k-token context.
+# > **Fact:** no source gives that range, and published windows run from **tens to thousands** of
+# > tokens. The likely origin is Longformer's character-level language model (text8, enwik8), whose
+# > window grows with depth, from 32 tokens in the bottom layer to 512 in the top one (Beltagy et al.
+# > 2020, §4). The published models: Longformer 512 (the `attention_window` of
+# > `allenai/longformer-base-4096`), Mistral 7B 4096, Gemma 2 4096 (local layers alternating 1:1 with
+# > global ones), Gemma 3 1024 (5 local layers per global one), BigBird 3 window blocks of 64 tokens.
+# > The cell below turns each into keys per query with this lesson's conventions, and into the saving
+# > against a 32k-token context.
 
 # %%
 context = 32_768
 published = {  # name: (left, right, source); the window conventions of each paper
+    "Longformer char-LM, bottom (32)": (16, 16, "Beltagy et al. 2020, char-LM, layer 1"),
+    "Longformer char-LM, top (512)": (256, 256, "Beltagy et al. 2020, char-LM, last layer"),
     "Longformer-base (w = 512)": (256, 256, "HF config attention_window=512"),
     "Mistral 7B (W = 4096)": (4096, 0, "Jiang et al. 2023: positions i-W..i"),
     "Gemma 2 local layers (4096)": (4095, 0, "arXiv 2408.00118, sliding window 4096"),
@@ -161,7 +175,7 @@ published = {  # name: (left, right, source); the window conventions of each pap
 }
 for name, (left, right, source) in published.items():
     keys = left + right + 1
-    print(f"{name:28s} {keys:5d} keys/query, {context / keys:5.1f}x fewer than {context} | {source}")
+    print(f"{name:31s} {keys:5d} keys/query, {context / keys:6.1f}x fewer than {context} | {source}")
 # Gemma 3 interleaves 5 local layers with 1 global layer: average keys per query over the stack
 gemma3 = (5 * 1024 + context) / 6
 print(f"Gemma 3 stack average: {gemma3:.0f} keys/query, {context / gemma3:.1f}x fewer than all-global")
@@ -195,9 +209,9 @@ plt.show()
 # ### Exercise 1: write `dilated_mask`
 #
 # Write `my_dilated_mask(n, left, right, dilation)` returning the boolean (n, n) mask above. Hints:
-# start from the index column `i` and index row `j` of section 2; the offset `j - i` must be a multiple
-# of `dilation` (use `%`) *and* lie between `-left * dilation` and `right * dilation`. With
-# `dilation = 1` you should get `local_mask`.
+# section 2 built a window from comparisons on the offset j − i. In the figure, list the offsets that
+# row 12 keeps for dilation 2 and 4: what do they have in common, and how far does the farthest one
+# reach? With `dilation = 1` you should get `local_mask`.
 
 
 # %%
@@ -215,13 +229,22 @@ passed = check_dilated_mask(my_dilated_mask)
 # a chunk boundary in one layer, and stacking layers does not help (section 5 shows it).
 #
 # The **Sparse Transformer** (Child et al. 2019) splits attention over two heads (or two alternating
-# layers) with a stride l ≈ √n:
+# layers) with a stride l ≈ √n. In the paper's words, one head attends to "the previous l locations",
+# the other to "every l-th location"; its formulas (§4.3, causal, so every set lies within j ≤ i) are
 #
-# - the *local* head: the previous l positions, $A^{(1)}_i = \{j : i - l < j \le i\}$, a **band**;
-# - the *strided* head: every l-th earlier position, $A^{(2)}_i = \{j \le i : (i - j) \bmod l = 0\}$.
+# - the *local* head, a **band**: $A^{(1)}_i = \{t, t+1, \dots, i\}$ with $t = \max(0, i - l)$;
+# - the *strided* head: $A^{(2)}_i = \{j : (i - j) \bmod l = 0\}$, every l-th earlier position.
+#
+# Read literally, $A^{(1)}_i$ holds **l + 1** keys (i − l … i), one more than "the previous l". The
+# authors' reference code (`openai/sparse_attention`, `attn_mode='local'`) builds a band of exactly l
+# keys, i − l < j ≤ i. This lesson follows the code: `local_mask(n, l - 1, 0)`; the paper's formula
+# is `local_mask(n, l, 0)`. Section 5 checks that both versions connect everything in two layers.
 #
 # Its *fixed* variant instead uses the query's own block of l tokens plus the last c "summary" tokens of
-# every block, which all later queries read.
+# every block, which all later queries read. **GPT-3** (Brown et al. 2020, §2.1) uses "alternating
+# dense and locally banded sparse attention patterns in the layers of the transformer, similar to the
+# Sparse Transformer": every other layer is a band, the others are dense (the paper does not give the
+# band's width).
 #
 # > **Myth:** "Strided attention is a band along the diagonal."
 # > **Fact:** the band is the *local* head. The strided head is a family of parallel **stripes**, one
@@ -229,10 +252,12 @@ passed = check_dilated_mask(my_dilated_mask)
 
 # %%
 n, stride = 24, 6
-local_head = local_mask(n, stride - 1, 0)  # i - l < j <= i
+local_head = local_mask(n, stride - 1, 0)  # i - l < j <= i: the reference code's l keys
+paper_band = local_mask(n, stride, 0)  # {max(0, i - l), ..., i}: the paper's formula, l + 1 keys
 strided_head = strided_mask(n, stride)  # (i - j) % l == 0, j <= i
-print("query 20, local head  :", np.flatnonzero(local_head[20]))
-print("query 20, strided head:", np.flatnonzero(strided_head[20]))
+print("query 20, local head (code) :", np.flatnonzero(local_head[20]))
+print("query 20, local head (paper):", np.flatnonzero(paper_band[20]))
+print("query 20, strided head      :", np.flatnonzero(strided_head[20]))
 fig, axes = plt.subplots(1, 3, figsize=(8.4, 2.9), layout="constrained")
 plot_mask(local_head, ax=axes[0], title="local head: a band")
 plot_mask(strided_head, ax=axes[1], title="strided head: stripes")
@@ -240,9 +265,11 @@ plot_mask(fixed_mask(n, stride, 2), ax=axes[2], title="fixed: blocks + summary c
 plt.show()
 
 # %% [markdown]
-# Each head alone misses most earlier tokens. Together they reach **every** earlier token in two
-# steps: from j, walk along the stripe to the last position of the stripe before i, then the band
-# covers the remaining < l steps. We check that in section 5, with the receptive field.
+# Each head alone misses most earlier tokens. Together they reach **every** earlier token j ≤ i in two
+# steps, in either order. *Band first*: within l steps after j the band reaches the position k with
+# k ≡ i (mod l), and i's stripe reads k. *Stripe first*: j's stripe carries it to the position k ≡ j
+# (mod l) among i's last l positions, and i's band reads k. We check both orders in section 5, with
+# the receptive field.
 #
 # ## 5. Receptive field: how far information travels through L layers
 #
@@ -292,8 +319,10 @@ print(f"32 layers x 4096 = {32 * 4096:,} tokens")
 # else at each step; the span is an upper bound, not a guarantee that the model uses it.
 #
 # Now the Sparse Transformer's claim. Merged into one head (`local | strided`) or alternated layer by
-# layer (`compose_layers` takes one mask per layer, first layer first), two layers reach every earlier
-# token, and one layer, or the strided head alone, does not. Block-diagonal chunks never reach across:
+# layer (`compose_layers` takes one mask per layer, first layer first: `[local_head, strided_head]` is
+# band first, `[strided_head, local_head]` stripe first), two layers reach every earlier token, with
+# the code's band and with the paper's; one layer, or the strided head alone, does not. Block-diagonal
+# chunks never reach across:
 
 # %%
 n, stride = 64, 8
@@ -306,9 +335,11 @@ print(
     "merged, 2 layers == causal:     ",
     np.array_equal(receptive_field(local_head | strided_head, 2), causal),
 )
+print("band first, 2 layers == causal: ", np.array_equal(compose_layers([local_head, strided_head]), causal))
+print("stripe first, 2 layers == causal:", np.array_equal(compose_layers([strided_head, local_head]), causal))
+paper_band = local_mask(n, stride, 0)  # the paper's A(1): l + 1 keys
 print(
-    "alternating, 2 layers == causal:",
-    np.array_equal(compose_layers([local_head, strided_head]), causal),
+    "paper's band, merged == causal:  ", np.array_equal(receptive_field(paper_band | strided_head, 2), causal)
 )
 print(
     "merged, 1 layer == causal:      ",
@@ -332,9 +363,9 @@ print(
 # ### Exercise 2: the receptive field
 #
 # Write `my_receptive_field(mask, layers)`: the boolean (n, n) matrix of which inputs reach each output
-# after `layers` layers that all use `mask`. Hints: start from the identity (0 layers: each position
-# sees only itself); each layer multiplies by `mask | I` (the `| I` is the residual connection) and
-# keeps `> 0`. Check your answer for a causal window against L · left above.
+# after `layers` layers that all use `mask`. Hints: what does each position see after 0 layers? What
+# does one more layer add, and which part of a layer lets a position keep what it already had? Check
+# your answer for a causal window against L · left above, and for `layers = 0`.
 
 
 # %%
@@ -448,9 +479,9 @@ plt.show()
 # ### Exercise 3: tile sparsity
 #
 # Write `my_tile_sparsity(mask, block)`: the fraction of `block × block` tiles that are entirely False.
-# The last row and column of tiles may be smaller when `block` does not divide n. Hints: pad the mask
-# with False up to a multiple of `block`, reshape it to `(rows // block, block, cols // block, block)`,
-# and a tile is active if `.any()` over axes 1 and 3.
+# The last row and column of tiles may be smaller when `block` does not divide n. Hints: which tile
+# does entry (i, j) fall into? You are counting tiles, not entries. Loops work; for a vectorised
+# version, think about how a reshape could give every tile its own pair of axes.
 
 
 # %%
@@ -461,7 +492,91 @@ def my_tile_sparsity(mask, block):
 passed = check_tile_sparsity(my_tile_sparsity)
 
 # %% [markdown]
-# ## 8. Kernels that are really sparse
+# ### Exercise 4: design a pattern
+#
+# Write `my_two_hop_pattern(n, block)`: any boolean (n, n) mask such that
+#
+# 1. at least **80 %** of its `block × block` tiles are entirely False (`tile_sparsity(mask, block) >= 0.8`),
+# 2. every query has at least one key, and
+# 3. after **two layers**, with residual connections, every input reaches every output
+#    (`receptive_field(mask, 2).all()`: not only the earlier ones, all pairs).
+#
+# The check tries n from 96 to 1024 with 10 to 16 tiles per side. Try the patterns of this lesson
+# first: the Sparse Transformer's heads meet condition 3 (causally) but their stripes touch every tile
+# row; windows and chunks leave tiles empty but connect only nearby tokens. Your answer is a design,
+# and more than one passes.
+#
+# Hints: a two-layer path i → k → j needs a middle position k that reads j and that i reads. How few
+# middle positions could serve every pair? Then count the tiles their rows and columns touch, and
+# compare with the 20 % of tiles you may use. Why would 5 × 5 tiles be impossible?
+
+
+# %%
+def my_two_hop_pattern(n, block):
+    raise NotImplementedError  # your code here
+
+
+passed = check_two_hop_pattern(my_two_hop_pattern)
+
+# %% [markdown]
+# ## 8. Content-based sparsity: top-k needs every score first
+#
+# Every pattern so far depends only on **positions**, so it is known before a single score exists, and
+# a kernel can skip its empty tiles without looking at the data. A *content-based* pattern lets the
+# data choose: the simplest keeps, for each query, its k highest-scoring keys (top-k attention),
+#
+# $$M_{ij} = \big[\,s_{ij} \text{ is among the } k \text{ largest of row } i\,\big],$$
+#
+# ties going to the lower key index. `masks.topk_mask(scores, k)` is the tested version. Two problems
+# show at once: to know which k keys win, **all n² scores must be computed** (the 2n²d FLOPs of QKᵀ are
+# spent before anything is skipped), and the winners are scattered over the whole row, so almost no
+# tile is empty. Random queries and keys, n = 256, each query keeping 32 keys (1/8 of them):
+
+# %%
+n, d, k_keep, block = 256, 16, 32, 32
+q, k = rng.standard_normal((n, d)), rng.standard_normal((n, d))
+scores = q @ k.T  # (n, n): every score, before any can be skipped
+top = topk_mask(scores, k_keep)
+window = local_mask(n, k_keep // 2, k_keep // 2 - 1)  # 32 keys per query (away from the edges), by position
+print(f"top-{k_keep}: density {density(top):.3f}, keys per query {set(keys_per_query(top).tolist())}")
+sparsity = {"top-k": tile_sparsity(top, block), "window": tile_sparsity(window, block)}
+print(f"tile sparsity at {block} x {block}: top-k {sparsity['top-k']:.1%} | window {sparsity['window']:.1%}")
+
+# Reformer-style buckets: hash each vector with a random rotation, then sort the tokens by bucket
+rotation = rng.standard_normal((d, 4))
+x = q / np.linalg.norm(q, axis=1, keepdims=True)  # Reformer shares queries and keys
+buckets = np.argmax(np.concatenate([x @ rotation, -x @ rotation], axis=1), axis=1)  # 8 buckets
+same_bucket = buckets[:, None] == buckets[None, :]  # (n, n): attend within the bucket
+order = np.argsort(buckets, kind="stable")  # tokens sorted by bucket
+sorted_mask = same_bucket[np.ix_(order, order)]
+print(
+    f"same-bucket mask: tile sparsity {tile_sparsity(same_bucket, block):.1%} in token order, "
+    f"{tile_sparsity(sorted_mask, block):.1%} after sorting by bucket"
+)
+fig, axes = plt.subplots(1, 3, figsize=(9.6, 3.1), layout="constrained")
+plot_tiles(
+    top,
+    block,
+    ax=axes[0],
+    title=f"top-{k_keep} keys per query\ntile sparsity {tile_sparsity(top, block):.0%}",
+)
+plot_tiles(same_bucket, block, ax=axes[1], title="same hash bucket, token order")
+plot_tiles(sorted_mask, block, ax=axes[2], title="same bucket, sorted by bucket")
+plt.show()
+
+# %% [markdown]
+# Top-k keeps as few pairs as the window but leaves essentially no tile empty: a tile kernel would
+# compute everything and then throw most of it away, after paying for all the scores to choose the
+# winners. That is why content-based methods come with their own machinery. **Reformer** (Kitaev et
+# al. 2020) hashes queries and keys (shared) with random rotations (LSH), **sorts** the tokens by bucket
+# and attends within fixed-size chunks of the sorted sequence; the **Routing Transformer** (Roy et al.
+# 2021) clusters queries and keys with online k-means and attends within each cluster. Both move the
+# pairs they keep into dense blocks before computing anything, as the sorted panel shows, and neither
+# ever computes all n² scores. They change the model (a query can miss a key that would have scored
+# high), which is the price of choosing by content cheaply.
+
+# %% [markdown]
+# ## 9. Kernels that are really sparse
 #
 # **Sliding window.** Cut the queries into blocks of B. Block b (queries bB … bB + B − 1) only needs the
 # keys from bB − left to bB + B − 1 + right: a span of B + left + right keys. Pad K and V with `left`
@@ -600,7 +715,7 @@ plt.show()
 # speed-up over vanilla attention at 16k tokens with W = 4096, using modified FlashAttention and
 # xFormers kernels (a GPU result from the Mistral 7B paper, not measured here).
 #
-# ## 9. FlexAttention: the production API
+# ## 10. FlexAttention: the production API
 #
 # PyTorch's FlexAttention (`torch.nn.attention.flex_attention`, FlexAttention paper 2024) takes each
 # pattern as a tiny `mask_mod(b, h, q_idx, kv_idx) -> bool` function, builds the **tile mask** from it
@@ -646,7 +761,7 @@ print(f"FlexAttention BlockMask sparsity: {block_mask_flex.sparsity():.2f} % | t
 # prepared, half of this notebook's budget. On a GPU it is the production way to use every pattern of
 # this lesson.
 #
-# ## 10. Explore
+# ## 11. Explore
 #
 # Pick a pattern and move its sliders: only the sliders that matter for the pattern are shown. Side by
 # side you see the token mask, the receptive field after L layers and the tile mask; the line below
@@ -655,20 +770,22 @@ print(f"FlexAttention BlockMask sparsity: {block_mask_flex.sparsity():.2f} % | t
 # (more global tokens than tokens, a tile bigger than the sequence…) are clamped, with a note.
 #
 # Things to try: *strided* with 1 layer and then 2 (it stays stripes); *combine* window + strided, 2
-# layers (everything connected); *BigBird* and shrink the tile size; *causal sliding window* at n = 128,
-# left = 16 and tile 8 vs 32.
+# layers (everything connected); *BigBird* (built from blocks, as implemented) with the tile size equal
+# to its block and then smaller or larger; *combine* with random keys ticked, to compare; *causal
+# sliding window* at n = 128, left = 16 and tile 8 vs 32.
 
 # %%
-explorer = mask_explorer(pattern="bigbird", n=64, layers=2, tile=16)
+explorer = mask_explorer(pattern="bigbird", n=128, layers=2, tile=16)
 explorer
 
 # %% [markdown]
 # If the sliders do not show (a static view of this notebook), this is what the explorer draws for
-# its starting view, BigBird with a ±4 window, 2 global tokens and 3 random keys at n = 64:
+# its starting view: BigBird as implemented, at n = 128 in blocks of 16 tokens, each query block seeing
+# its own and the two neighbouring key blocks, 2 global tokens and 1 random key block:
 
 # %%
 fig, axes = plt.subplots(1, 3, figsize=(9.6, 3.2), layout="constrained")
-plot_mask(explorer.mask, ax=axes[0], title=f"BigBird token mask, density {explorer.stats['density']:.2f}")
+plot_mask(explorer.mask, ax=axes[0], title=f"BigBird (blocks), density {explorer.stats['density']:.2f}")
 plot_mask(
     explorer.receptive,
     ax=axes[1],
@@ -689,11 +806,15 @@ plt.show()
 #   ±w/2 → w + 1 keys), causal windows (Mistral i − W … i → W + 1 keys; `q − k < W` → W keys), dilated
 #   windows, block chunks, Sparse Transformer strided (stripes, not a band) and fixed, global and random
 #   (BigBird). Pin the convention with a test of the key count.
-# - Published windows are hundreds to thousands of tokens (512, 4096, 1024, 3 × 64), not "3–511".
+# - Published windows run from tens to thousands of tokens (Longformer's character LM: 32 → 512 by
+#   layer, the likely source of "3–511"; 512, 4096, 1024, 3 × 64), not "3–511". GPT-3 alternates dense
+#   and banded layers.
 # - Information spreads one window per layer: L layers of window W reach L · W (Mistral: 32 × 4096 ≈ 131k);
 #   strided + local reach every earlier token in two layers; chunks never cross their boundary.
 # - A mask alone changes the outputs, not the work: kernels skip only all-masked tiles, so tile
 #   sparsity, not token sparsity, is what saves time; random single keys destroy it, random blocks keep it.
+# - Content-based sparsity (top-k) must compute every score to choose, and its kept keys touch almost
+#   every tile; Reformer's LSH and the Routing Transformer sort or cluster tokens into blocks first.
 # - `sliding_window_attention` and `block_sparse_attention` compute only what the pattern needs, equal
 #   dense attention with the same mask (float64), and the banded one grows linearly with n while dense
 #   masked SDPA grows quadratically. FlexAttention is the production API for all of these patterns.

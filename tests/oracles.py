@@ -9,6 +9,10 @@ from __future__ import annotations
 import numpy as np
 import torch
 import torch.nn.functional as F
+from hypothesis import strategies as st
+from torch import nn
+
+from tutor_lib.costs import ModelShape
 
 F64_TOL = 1e-10
 
@@ -109,3 +113,101 @@ def counting(fn):
 
     wrapper.calls = 0
     return wrapper
+
+
+# -- an independent torch decoder built from a ModelShape (tests of tutor_lib.costs) ----------------
+
+
+class TransformerBlock(nn.Module):
+    def __init__(self, s: ModelShape):
+        super().__init__()
+        d, d_kv = s.d_model, s.kv_heads * s.d_head
+        norm = (lambda: nn.LayerNorm(d)) if s.bias else (lambda: nn.RMSNorm(d))
+        self.s, self.norm1, self.norm2 = s, norm(), norm()
+        self.q, self.o = nn.Linear(d, d, bias=s.bias), nn.Linear(d, d, bias=s.bias)
+        self.k, self.v = nn.Linear(d, d_kv, bias=s.bias), nn.Linear(d, d_kv, bias=s.bias)
+        self.up = nn.Linear(d, s.d_ff, bias=s.bias)
+        self.gate = nn.Linear(d, s.d_ff, bias=s.bias) if s.ffn == "swiglu" else None
+        self.down = nn.Linear(s.d_ff, d, bias=s.bias)
+
+    def forward(self, x):  # x (n, d); dense causal attention written out with matmuls
+        s, n = self.s, x.shape[0]
+        h = self.norm1(x)
+        q = self.q(h).view(n, s.n_heads, s.d_head).transpose(0, 1)  # (h, n, d_h)
+        k = self.k(h).view(n, s.kv_heads, s.d_head).transpose(0, 1)  # (n_kv, n, d_h)
+        v = self.v(h).view(n, s.kv_heads, s.d_head).transpose(0, 1)
+        group = s.n_heads // s.kv_heads
+        k, v = k.repeat_interleave(group, 0), v.repeat_interleave(group, 0)  # (h, n, d_h)
+        scores = (q @ k.transpose(-1, -2)) / s.d_head**0.5
+        scores = scores.masked_fill(~torch.ones(n, n, dtype=torch.bool).tril(), float("-inf"))
+        a = (scores.softmax(-1) @ v).transpose(0, 1).reshape(n, s.d_model)
+        x = x + self.o(a)
+        return x + self._ffn(self.norm2(x))
+
+    def step(self, x, cache):
+        """One decoding step: x (b, d), one new token per sequence; cache {"k", "v"} of shape
+        (b, n_kv, t - 1, d_h) grows by that token and is attended in full (t keys)."""
+        s, b = self.s, x.shape[0]
+        h = self.norm1(x)
+        q = self.q(h).view(b, s.n_heads, 1, s.d_head)  # (b, h, 1, d_h)
+        for name, proj in (("k", self.k), ("v", self.v)):
+            new = proj(h).view(b, s.kv_heads, 1, s.d_head)  # (b, n_kv, 1, d_h)
+            cache[name] = torch.cat([cache[name], new], dim=2)  # (b, n_kv, t, d_h)
+        group = s.n_heads // s.kv_heads
+        k = cache["k"].repeat_interleave(group, 1)  # (b, h, t, d_h)
+        v = cache["v"].repeat_interleave(group, 1)
+        p = torch.softmax(q @ k.transpose(-1, -2) / s.d_head**0.5, dim=-1)  # (b, h, 1, t)
+        x = x + self.o((p @ v).reshape(b, s.d_model))
+        return x + self._ffn(self.norm2(x))
+
+    def _ffn(self, h):
+        act = F.silu(self.gate(h)) * self.up(h) if self.gate is not None else F.gelu(self.up(h))
+        return self.down(act)
+
+
+class TinyGPT(nn.Module):
+    def __init__(self, s: ModelShape):
+        super().__init__()
+        self.embed = nn.Embedding(s.vocab_size, s.d_model)
+        self.pos = nn.Embedding(s.n_positions, s.d_model) if s.n_positions else None
+        self.blocks = nn.ModuleList(TransformerBlock(s) for _ in range(s.n_layers))
+        self.norm = nn.LayerNorm(s.d_model) if s.bias else nn.RMSNorm(s.d_model)
+        self.head = nn.Linear(s.d_model, s.vocab_size, bias=False)
+        if s.tied_embeddings:
+            self.head.weight = self.embed.weight
+
+    def forward(self, tokens):
+        x = self.embed(tokens)
+        if self.pos is not None:
+            x = x + self.pos(torch.arange(tokens.shape[0]))
+        for block in self.blocks:
+            x = block(x)
+        return self.head(self.norm(x))
+
+    def step(self, tokens, caches, position):
+        """One decoding step: tokens (b,), the newest token of each sequence at ``position``;
+        ``caches`` one {"k", "v"} dict per layer (see :meth:`TransformerBlock.step`)."""
+        x = self.embed(tokens)
+        if self.pos is not None:
+            x = x + self.pos(torch.full_like(tokens, position))
+        for block, cache in zip(self.blocks, caches, strict=True):
+            x = block.step(x, cache)
+        return self.head(self.norm(x))
+
+
+@st.composite
+def model_shapes(draw) -> ModelShape:
+    kv_heads = draw(st.sampled_from([1, 2]))
+    n_heads = kv_heads * draw(st.sampled_from([1, 2]))
+    return ModelShape(
+        n_layers=draw(st.integers(1, 3)),
+        d_model=n_heads * draw(st.integers(1, 4)),
+        n_heads=n_heads,
+        d_ff=draw(st.integers(1, 12)),
+        vocab_size=draw(st.integers(1, 20)),
+        n_kv_heads=draw(st.sampled_from([None, kv_heads])),
+        ffn=draw(st.sampled_from(["relu", "gelu", "swiglu"])),
+        bias=draw(st.booleans()),
+        n_positions=draw(st.sampled_from([0, 8])),
+        tied_embeddings=draw(st.booleans()),
+    )

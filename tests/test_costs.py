@@ -11,6 +11,7 @@ import torch
 import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from oracles import TinyGPT, model_shapes
 from torch import nn
 from torch.nn.attention import SDPBackend, sdpa_kernel
 from torch.utils.flop_counter import FlopCounterMode
@@ -45,76 +46,6 @@ def count_flops(fn, *args) -> int:
     with sdpa_kernel(SDPBackend.MATH), FlopCounterMode(display=False) as counter:
         fn(*args)
     return counter.get_total_flops()
-
-
-# -- an independent torch model built from a ModelShape ------------------------------------------
-
-
-class _Block(nn.Module):
-    def __init__(self, s: ModelShape):
-        super().__init__()
-        d, d_kv = s.d_model, s.kv_heads * s.d_head
-        norm = (lambda: nn.LayerNorm(d)) if s.bias else (lambda: nn.RMSNorm(d))
-        self.s, self.norm1, self.norm2 = s, norm(), norm()
-        self.q, self.o = nn.Linear(d, d, bias=s.bias), nn.Linear(d, d, bias=s.bias)
-        self.k, self.v = nn.Linear(d, d_kv, bias=s.bias), nn.Linear(d, d_kv, bias=s.bias)
-        self.up = nn.Linear(d, s.d_ff, bias=s.bias)
-        self.gate = nn.Linear(d, s.d_ff, bias=s.bias) if s.ffn == "swiglu" else None
-        self.down = nn.Linear(s.d_ff, d, bias=s.bias)
-
-    def forward(self, x):  # x (n, d); dense causal attention written out with matmuls
-        s, n = self.s, x.shape[0]
-        h = self.norm1(x)
-        q = self.q(h).view(n, s.n_heads, s.d_head).transpose(0, 1)  # (h, n, d_h)
-        k = self.k(h).view(n, s.kv_heads, s.d_head).transpose(0, 1)  # (n_kv, n, d_h)
-        v = self.v(h).view(n, s.kv_heads, s.d_head).transpose(0, 1)
-        group = s.n_heads // s.kv_heads
-        k, v = k.repeat_interleave(group, 0), v.repeat_interleave(group, 0)  # (h, n, d_h)
-        scores = (q @ k.transpose(-1, -2)) / s.d_head**0.5
-        scores = scores.masked_fill(~torch.ones(n, n, dtype=torch.bool).tril(), float("-inf"))
-        a = (scores.softmax(-1) @ v).transpose(0, 1).reshape(n, s.d_model)
-        x = x + self.o(a)
-        h = self.norm2(x)
-        act = F.silu(self.gate(h)) * self.up(h) if self.gate is not None else F.gelu(self.up(h))
-        return x + self.down(act)
-
-
-class TinyGPT(nn.Module):
-    def __init__(self, s: ModelShape):
-        super().__init__()
-        self.embed = nn.Embedding(s.vocab_size, s.d_model)
-        self.pos = nn.Embedding(s.n_positions, s.d_model) if s.n_positions else None
-        self.blocks = nn.ModuleList(_Block(s) for _ in range(s.n_layers))
-        self.norm = nn.LayerNorm(s.d_model) if s.bias else nn.RMSNorm(s.d_model)
-        self.head = nn.Linear(s.d_model, s.vocab_size, bias=False)
-        if s.tied_embeddings:
-            self.head.weight = self.embed.weight
-
-    def forward(self, tokens):
-        x = self.embed(tokens)
-        if self.pos is not None:
-            x = x + self.pos(torch.arange(tokens.shape[0]))
-        for block in self.blocks:
-            x = block(x)
-        return self.head(self.norm(x))
-
-
-@st.composite
-def model_shapes(draw) -> ModelShape:
-    kv_heads = draw(st.sampled_from([1, 2]))
-    n_heads = kv_heads * draw(st.sampled_from([1, 2]))
-    return ModelShape(
-        n_layers=draw(st.integers(1, 3)),
-        d_model=n_heads * draw(st.integers(1, 4)),
-        n_heads=n_heads,
-        d_ff=draw(st.integers(1, 12)),
-        vocab_size=draw(st.integers(1, 20)),
-        n_kv_heads=draw(st.sampled_from([None, kv_heads])),
-        ffn=draw(st.sampled_from(["relu", "gelu", "swiglu"])),
-        bias=draw(st.booleans()),
-        n_positions=draw(st.sampled_from([0, 8])),
-        tied_embeddings=draw(st.booleans()),
-    )
 
 
 # -- parameters ----------------------------------------------------------------------------------

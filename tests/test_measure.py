@@ -10,7 +10,14 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tutor_lib.measure import loglog_slope, peak_bytes, saved_bytes, sweep, time_call
+from tutor_lib.measure import (
+    allocated_bytes,
+    loglog_slope,
+    peak_bytes,
+    saved_bytes,
+    sweep,
+    time_call,
+)
 from tutor_lib.widgets.progress import Progress, in_kernel, progress
 
 OVERHEAD = 2048  # array headers and Python objects around a known allocation
@@ -254,3 +261,12 @@ def test_machine_rates_divide_the_work_by_the_best_time(monkeypatch):
     assert [c[0] for c in calls] == [torch.matmul, torch.matmul, torch.mv, torch.mv]
     assert all(c[1] == "min" for c in calls)
     assert calls[0][3] == [(256, 256), (256, 256)] and calls[2][3] == [(1024, 512), (512,)]
+
+
+def test_allocated_bytes_sees_torch_allocations_and_keeps_stderr_clean(capfd):
+    four_mib = allocated_bytes(lambda: torch.ones(1024, 1024))  # float32: 4 MiB
+    assert 4 * 1024 * 1024 <= four_mib < 5 * 1024 * 1024
+    assert allocated_bytes(lambda: None) == 0
+    assert "profiler" not in capfd.readouterr().err  # the profiler's C++ start/stop lines
+    with pytest.raises(TypeError, match="fn"):
+        allocated_bytes("not a function")

@@ -81,6 +81,8 @@ def test_every_pattern_shows_only_its_sliders_and_changes_the_picture():
             expected |= {
                 c for part, extra in PART_CONTROLS.items() if e.controls[part].value for c in extra
             }
+            if e.controls["causal"].value:
+                expected.discard("right")  # the future side of the window is cut by & causal
         assert _shown(e) == expected, pattern
         assert pattern in {v for v in PATTERNS.values()} and e.about.value
         seen_masks.append(e.mask.copy())
@@ -121,14 +123,46 @@ def test_pattern_masks_match_arange_oracles(pattern, values, rule):
     np.testing.assert_array_equal(e.mask, arange_mask(40, 40, rule))
 
 
-def test_bigbird_is_window_global_and_random():
+def test_bigbird_is_built_from_blocks():
     e = mask_explorer(pattern="bigbird", n=48)
-    _set(e, left=2, right=2, global_tokens=1, num_random=3, seed=4)
-    expected = masks.local_mask(48, 2, 2) | masks.global_mask(48, 1) | masks.random_mask(48, 3, 4)
+    _set(e, block=8, global_tokens=1, random_blocks=2, seed=4)
+    expected = (
+        masks.block_local_mask(48, 8, 1, 1)
+        | masks.global_mask(48, 1)
+        | masks.block_random_mask(48, 8, 2, seed=4)
+    )
     np.testing.assert_array_equal(e.mask, expected)
+    # every 8 × 8 tile is all True or all False outside the global row and column
+    inner = e.mask[1:, 1:][7:, 7:].reshape(5, 8, 5, 8)
+    assert (inner.all(axis=(1, 3)) | ~inner.any(axis=(1, 3))).all()
+    assert set(_shown(e)) >= {"block", "global_tokens", "random_blocks", "seed"}
+    assert "num_random" not in _shown(e) and "left" not in _shown(e)
     before_mask, before_png = e.mask.copy(), _png(e)
-    e.controls["seed"].value = 5  # another draw of the random keys
+    e.controls["seed"].value = 5  # another draw of the random blocks
     assert not np.array_equal(e.mask, before_mask) and _png(e) != before_png
+    assert "6 block(s) of 8 tokens, 1 global token(s), 2 random block(s)" in e.info.value
+
+
+def test_every_bigbird_slider_shows_its_effect_even_when_the_mask_is_dense():
+    """At n = 32 in blocks of 16 the window of 3 blocks covers everything: the mask cannot change,
+    so the summary line must (the browser test moves every slider and expects a visible change)."""
+    e = mask_explorer(pattern="bigbird", n=32)
+    for name in ("block", "global_tokens", "random_blocks", "seed"):
+        info, mask = e.info.value, e.mask.copy()
+        e.controls[name].value += 1
+        assert e.info.value != info, name
+        assert mask.all() and e.mask.all()
+
+
+def test_bigbird_blocks_keep_tiles_empty_where_random_keys_do_not():
+    """The lesson's point: at the same density, random blocks leave tiles empty, random keys
+    do not (the explorer's 'combine' still offers per-token random keys for the contrast)."""
+    e = mask_explorer(pattern="bigbird", n=128, tile=16)
+    _set(e, block=16, global_tokens=2, random_blocks=1, seed=0)
+    blocks = e.stats["tile_sparsity"]
+    keys = masks.block_local_mask(128, 16, 1, 1) | masks.global_mask(128, 2)
+    keys |= masks.random_mask(128, 16, seed=0)
+    assert blocks > 0.3 and masks.tile_sparsity(keys, 16) < 0.1
 
 
 def test_sliders_change_the_right_data():
@@ -165,7 +199,8 @@ def test_hidden_slider_changes_nothing():
     "pattern,values,note",
     [
         ("longformer", {"n": 8, "global_tokens": 12}, "global_tokens = 12 > n = 8"),
-        ("bigbird", {"n": 8, "num_random": 16}, "num_random = 16 > n = 8"),
+        ("bigbird", {"n": 8, "block": 16}, "block = 16 > n = 8"),
+        ("bigbird", {"n": 16, "block": 4, "random_blocks": 6}, "random_blocks = 6 > the number"),
         ("fixed", {"stride": 4, "summary": 7}, "summary = 7 > stride = 4"),
         ("block", {"n": 10, "block": 40}, "block = 40 > n = 10"),
         ("strided", {"n": 9, "stride": 20}, "stride = 20 > n = 9"),
@@ -183,8 +218,8 @@ def test_impossible_values_are_clamped_with_a_visible_note(pattern, values, note
     assert e.mask.shape == (n, n)
     if pattern == "longformer":
         assert e.mask.all()  # every token is global
-    if pattern == "bigbird":
-        assert (e.mask.sum(axis=1) == n).all()
+    if pattern == "bigbird" and e.controls["block"].value >= n:
+        assert e.mask.all()  # one block: the window of blocks covers everything
 
 
 def test_combine_parts_and_causal_toggle():
@@ -199,8 +234,10 @@ def test_combine_parts_and_causal_toggle():
         masks.local_mask(40, 3, 0) | masks.strided_mask(40, 5) | masks.global_mask(40, g)
     ) & masks.causal_mask(40)
     np.testing.assert_array_equal(e.mask, expected)
+    assert "right" not in _shown(e)  # causal: the window's right side would change nothing
     e.controls["causal"].value = False
     assert e.mask[0, -1]  # a global column is visible from the first query again
+    assert "right" in _shown(e)
     for part in PART_CONTROLS:
         e.controls[part].value = False
     assert not e.mask.any() and "no part ticked" in e.info.value
@@ -225,8 +262,8 @@ def test_extreme_values_never_raise():
 
 def test_widget_at_extreme_sizes_draws_without_a_warning():
     e = mask_explorer(pattern="bigbird")
-    for n, tile, layers in [(8, 2, 8), (128, 64, 1), (128, 2, 8)]:
-        _set(e, n=n, tile=tile, layers=layers)
+    for n, tile, layers, block in [(8, 2, 8, 2), (128, 64, 1, 64), (128, 2, 8, 1)]:
+        _set(e, n=n, tile=tile, layers=layers, block=block)
         assert "could not draw" not in e.info.value and "⚠" not in e.info.value
         assert e.mask.shape == (n, n)
         _png(e)

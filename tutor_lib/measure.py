@@ -5,6 +5,8 @@
 * :func:`saved_bytes` counts what **torch autograd** keeps for the backward pass
   (``torch.autograd.graph.saved_tensors_hooks``): the memory training needs on top of inference;
   :func:`saved_tensors` lists it tensor by tensor, with the operation that saved each.
+* :func:`allocated_bytes` sums what torch's operators allocate (``torch.profiler``), for torch code
+  whose memory tracemalloc cannot see;
 * :func:`count_flops` counts the FLOPs torch performs (``FlopCounterMode``), with attention forced
   onto SDPA's math path so that its matmuls are visible to the counter.
 * :func:`time_call` is the median (or minimum) of several runs after a warm-up. Timings are noisy,
@@ -17,7 +19,10 @@ Nothing here prints or imports ipywidgets: a progress bar is passed in by the ca
 
 from __future__ import annotations
 
+import contextlib
+import os
 import statistics
+import sys
 import time
 import tracemalloc
 from collections.abc import Callable, Iterable, Sequence
@@ -27,20 +32,24 @@ import numpy as np
 import torch
 from torch.nn.attention import SDPBackend, sdpa_kernel
 from torch.overrides import TorchFunctionMode
+from torch.profiler import ProfilerActivity, profile
 from torch.utils.flop_counter import FlopCounterMode
 
 from tutor_lib._validate import as_float_array, check_int
+from tutor_lib.limits import guard_bytes
 
 __all__ = [
     "peak_bytes",
     "SavedTensor",
     "saved_tensors",
     "saved_bytes",
+    "allocated_bytes",
     "count_flops",
     "flop_counts_by_op",
     "time_call",
     "matmul_rate",
     "matvec_bandwidth",
+    "linear_batch_times",
     "loglog_slope",
     "sweep",
 ]
@@ -161,6 +170,37 @@ def saved_bytes(fn: Callable, *args, exclude: Iterable = (), **kwargs) -> int:
     return sum(record.nbytes for record in records)
 
 
+@contextlib.contextmanager
+def _quiet_stderr():
+    """Send file descriptor 2 to /dev/null: torch's profiler prints start/stop lines there from C++
+    (a notebook would show them, with timestamps), and Python's redirect cannot catch them."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 2)
+            yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def allocated_bytes(fn: Callable, *args, **kwargs) -> int:
+    """Bytes torch's operators allocate while ``fn(*args, **kwargs)`` runs (CPU).
+
+    The sum over operators of their own allocations, from ``torch.profiler`` with
+    ``profile_memory=True``: everything allocated, including what is freed again soon after, so it
+    is an upper bound on the peak, not the peak itself. numpy allocations are not seen (use
+    :func:`peak_bytes` for numpy).
+    """
+    if not callable(fn):
+        raise TypeError(f"fn must be callable, got {type(fn).__name__}")
+    with _quiet_stderr(), profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
+        fn(*args, **kwargs)
+    return int(sum(max(event.self_cpu_memory_usage, 0) for event in prof.key_averages()))
+
+
 def _counted(fn: Callable, args, kwargs) -> FlopCounterMode:
     if not callable(fn):
         raise TypeError(f"fn must be callable, got {type(fn).__name__}")
@@ -248,6 +288,41 @@ def matvec_bandwidth(
     w, x = torch.randn(rows, cols, dtype=dtype), torch.randn(cols, dtype=dtype)
     seconds = time_call(torch.mv, w, x, repeat=repeat, reduce="min")
     return w.nbytes / seconds
+
+
+def linear_batch_times(
+    batches: Sequence[int],
+    d_in: int = 4096,
+    d_out: int = 4096,
+    *,
+    dtype: torch.dtype = torch.float32,
+    repeat: int = 5,
+    progress: Callable[[Iterable], Iterable] | None = None,
+) -> dict[str, np.ndarray]:
+    """Best-of-``repeat`` seconds of ``y = x @ W`` for each batch size: ``x (batch, d_in)``, one
+    fixed ``W (d_in, d_out)`` (64 MiB at the default size in fp32, more than most CPU caches).
+
+    Every call reads all of W and does 2·batch·d_in·d_out FLOPs, so the time shows which ceiling
+    binds: flat while streaming W dominates (memory-bound), growing with the batch once the
+    arithmetic does (compute-bound). Returns ``{"batch": array, "seconds": array}``; ``progress``
+    wraps the loop as in :func:`sweep`.
+    """
+    batches = [check_int(b, "batches[i]", minimum=1) for b in batches]
+    if not batches:
+        raise ValueError("batches must contain at least one batch size")
+    d_in = check_int(d_in, "d_in", minimum=1)
+    d_out = check_int(d_out, "d_out", minimum=1)
+    size = torch.empty((), dtype=dtype).element_size()
+    guard_bytes(size * (d_in * d_out + max(batches) * (d_in + d_out)), "linear_batch_times")
+    w = torch.randn(d_in, d_out, dtype=dtype)  # (d_in, d_out), shared by every batch size
+
+    def seconds(batch: int) -> float:
+        x = torch.randn(batch, d_in, dtype=dtype)  # (batch, d_in)
+        with torch.no_grad():
+            return time_call(torch.matmul, x, w, repeat=repeat, reduce="min")
+
+    times = sweep(seconds, batches, progress=progress)
+    return {"batch": times["n"], "seconds": times["value"]}
 
 
 def loglog_slope(xs, ys) -> float:

@@ -5,6 +5,7 @@ import torch
 
 from bad_input_rows import error, result
 from tutor_lib.measure import (
+    allocated_bytes,
     count_flops,
     flop_counts_by_op,
     loglog_slope,
@@ -20,6 +21,7 @@ XS = np.array([1.0, 2.0, 4.0])
 A = torch.ones(4, 4)
 
 ROWS = [
+    error(allocated_bytes, 3, raises=TypeError, name="fn", why="not callable"),
     error(matmul_rate, 10**6, name="n", why="a matrix of 8 TB"),
     error(matmul_rate, 1.5, raises=TypeError, name="n", why="float size"),
     error(matvec_bandwidth, 10**7, name="rows", why="rows too large"),

@@ -30,6 +30,7 @@ PARAMS = dict(
     causal=True,
     global_tokens=1,
     num_random=1,
+    random_blocks=1,
     seed=0,
     use_window=True,
     use_strided=False,

@@ -34,6 +34,7 @@ WIDGET_LESSONS: dict[str, tuple[str, ...]] = {
     "02_feed_forward": ("flop_share_explorer(",),
     "03_long_sequences": ("attention_memory_explorer(",),
     "04_sparse_patterns": ("mask_explorer(",),
+    "05_memory_efficient_attention": ("online_softmax_stepper(", "hbm_traffic_explorer("),
     "06_linear_attention": ("performer_explorer(",),
     "07_training_memory": ("training_memory_explorer(",),
     "08_compression": ("quantization_explorer(",),

@@ -8,6 +8,7 @@ formulas live in small modules, by what they count:
 * :mod:`tutor_lib.costs.flops`: FLOPs (one multiply-add = 2 FLOPs, as FlopCounterMode counts);
 * :mod:`tutor_lib.costs.memory`: bytes of weights, KV cache and scores, and the byte models the
   memory explorers draw;
+* :mod:`tutor_lib.costs.roofline`: compute-bound or memory-bound (arithmetic intensity, decoding);
 * :mod:`tutor_lib.costs.training`: what a training step keeps (weights, gradients, optimizer states,
   activations per Korthikanti et al. 2022);
 * :mod:`tutor_lib.costs.units`: ``KIB``, ``MIB``, ``GIB`` (defined once for the whole library).
@@ -29,6 +30,7 @@ from tutor_lib.costs.memory import (
     ATTENTION_MEMORY_PARTS,
     MEMORY_PARTS,
     attention_training_bytes,
+    decode_step_bytes,
     kv_cache_bytes,
     max_cached_tokens,
     memory_breakdown,
@@ -48,6 +50,12 @@ from tutor_lib.costs.model import (
     non_embedding_params,
     param_breakdown,
     param_count,
+)
+from tutor_lib.costs.roofline import (
+    decode_critical_batch,
+    decode_step_flops,
+    matmul_cost,
+    roofline_seconds,
 )
 from tutor_lib.costs.training import (
     OPTIMIZERS,
@@ -83,11 +91,15 @@ __all__ = [
     "attention_params",
     "attention_training_bytes",
     "crossover_length",
+    "decode_critical_batch",
+    "decode_step_bytes",
+    "decode_step_flops",
     "ffn_flops",
     "ffn_params",
     "flops_per_token",
     "kv_cache_bytes",
     "layer_flops",
+    "matmul_cost",
     "max_batch_size",
     "max_cached_tokens",
     "memory_breakdown",
@@ -96,6 +108,7 @@ __all__ = [
     "non_embedding_params",
     "param_breakdown",
     "param_count",
+    "roofline_seconds",
     "score_matrix_bytes",
     "training_budget",
     "training_flops",

@@ -22,6 +22,7 @@ __all__ = [
     "memory_breakdown",
     "ATTENTION_MEMORY_PARTS",
     "attention_training_bytes",
+    "decode_step_bytes",
 ]
 
 
@@ -141,3 +142,18 @@ def attention_training_bytes(
         layers * whole_bytes(4 * b * n * d + b * h * n, bytes_per_value),
     )
     return dict(zip(ATTENTION_MEMORY_PARTS, parts, strict=True))
+
+
+def decode_step_bytes(
+    shape: ModelShape, context: int, *, batch: int = 1, bytes_per_value: float = 2
+) -> int:
+    """Bytes one decoding step reads from memory: every weight once, plus each sequence's KV cache.
+
+    weight bytes (N · bytes, shared by the whole batch) + 2·L·n_kv·d_h·context·bytes·batch
+    (:func:`kv_cache_bytes`; each sequence reads its own cache of ``context`` tokens). An upper
+    bound on the weights: the input embedding is gathered one row per token, not read whole.
+    """
+    s = as_model_shape(shape)
+    context = check_int(context, "context", minimum=0)
+    batch = check_int(batch, "batch", minimum=1)
+    return weight_bytes(s, bytes_per_value) + kv_cache_bytes(s, context, bytes_per_value, batch)

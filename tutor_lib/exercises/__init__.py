@@ -16,6 +16,7 @@ from tutor_lib.exercises.costs import (
     check_attention_params,
     check_causal_crossover,
     check_crossover_length,
+    check_decode_critical_batch,
     check_kv_cache_bytes,
     check_max_batch_size,
     check_max_cached_tokens,
@@ -27,12 +28,22 @@ from tutor_lib.exercises.linear import (
     check_linear_attention,
     check_linear_attention_step,
 )
-from tutor_lib.exercises.masks import check_dilated_mask, check_receptive_field, check_tile_sparsity
+from tutor_lib.exercises.masks import (
+    check_dilated_mask,
+    check_receptive_field,
+    check_tile_sparsity,
+    check_two_hop_pattern,
+)
 from tutor_lib.exercises.measure import check_loglog_slope
 from tutor_lib.exercises.quant import (
     check_compressed_causal_mask,
     check_llm_int8_matmul,
     check_quantize,
+)
+from tutor_lib.exercises.tiled import (
+    check_attention_backward,
+    check_largest_square_tile,
+    check_online_softmax_update,
 )
 from tutor_lib.exercises.training_memory import check_reversible_inverse
 
@@ -40,25 +51,30 @@ __all__ = [
     "check_activation_bytes",
     "check_associativity_crossover",
     "check_attention",
+    "check_attention_backward",
     "check_attention_params",
     "check_causal_crossover",
     "check_causal_mask",
     "check_chunked_ffn",
     "check_compressed_causal_mask",
     "check_crossover_length",
+    "check_decode_critical_batch",
     "check_dilated_mask",
     "check_gqa_attention",
     "check_kv_cache_bytes",
+    "check_largest_square_tile",
     "check_linear_attention",
     "check_linear_attention_step",
     "check_llm_int8_matmul",
     "check_loglog_slope",
     "check_max_batch_size",
     "check_max_cached_tokens",
+    "check_online_softmax_update",
     "check_quantize",
     "check_receptive_field",
     "check_reversible_inverse",
     "check_score_matrix_bytes",
     "check_softmax",
     "check_tile_sparsity",
+    "check_two_hop_pattern",
 ]

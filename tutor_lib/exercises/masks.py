@@ -1,4 +1,5 @@
-"""Checks for lesson 04 (sparse patterns): a dilated window, the receptive field, tile sparsity."""
+"""Checks for lesson 04 (sparse patterns): a dilated window, the receptive field, tile sparsity, and
+a pattern to design (few tiles, every pair connected in two layers)."""
 
 from __future__ import annotations
 
@@ -6,15 +7,20 @@ import numpy as np
 
 from tutor_lib import masks
 from tutor_lib.exercises._answers import register_answers
-from tutor_lib.exercises._core import Case, run_check
+from tutor_lib.exercises._core import Case, compare_arrays, run_check
 
-__all__ = ["check_dilated_mask", "check_receptive_field", "check_tile_sparsity"]
+__all__ = [
+    "check_dilated_mask",
+    "check_receptive_field",
+    "check_tile_sparsity",
+    "check_two_hop_pattern",
+]
 
 
 def _dilated_cases() -> list[Case]:
     hint = (
-        "with i = np.arange(n)[:, None] and j = np.arange(n)[None, :], the offset j - i must be a "
-        "multiple of dilation AND lie in [-left * dilation, right * dilation]"
+        "list, for one query far from the edges, the offsets j - i it keeps (section 3's figure "
+        "shows them): which rule do they all follow, and how far does the farthest one reach?"
     )
     params = [(8, 1, 1, 2), (12, 2, 0, 3), (5, 0, 0, 1), (9, 3, 3, 1), (1, 2, 2, 2), (20, 2, 1, 4)]
     return [
@@ -48,8 +54,8 @@ register_answers(
 
 def _receptive_cases() -> list[Case]:
     hint = (
-        "start from the identity, then multiply by (mask | I) once per layer and keep "
-        "'> 0' (a boolean matrix product); the residual connection is the '| I'"
+        "what does a position see after 0 layers? What does one more layer add, and which part "
+        "of a layer lets a position keep what it already had?"
     )
     n = 16
     cases = [
@@ -96,9 +102,8 @@ register_answers(
 
 def _tile_cases() -> list[Case]:
     hint = (
-        "pad the mask with False up to a multiple of block, reshape to "
-        "(rows/block, block, cols/block, block), a tile is active if .any() over axes (1, 3); "
-        "the answer is the fraction of tiles that are NOT active"
+        "which tile does entry (i, j) fall into? A tile can be skipped only if none of its "
+        "entries is True; count tiles, not entries, and mind the short tiles at the edges"
     )
     cases = [
         ("causal n=8, block 4", masks.causal_mask(8), 4),
@@ -125,4 +130,57 @@ register_answers(
     reference=masks.tile_sparsity,
     wrong=_tile_sparsity_of_entries,
     mistake="fraction of False entries instead of entirely-False tiles",
+)
+
+
+TWO_HOP_SPARSITY = 0.8  # at least this fraction of block × block tiles must be skippable
+
+
+def _compare_two_hop(got, expected) -> str | None:
+    """``expected`` is (n, block): the mask must be (n, n) boolean, keep ≥ 80 % of its tiles empty,
+    give every query a key, and connect every input to every output through two layers."""
+    n, block = expected
+    problem = compare_arrays(got, np.zeros((n, n), dtype=bool))
+    if problem is not None and not problem.startswith("wrong entry"):
+        return problem  # wrong shape or dtype
+    mask = np.asarray(got)
+    sparsity = masks.tile_sparsity(mask, block)
+    if sparsity < TWO_HOP_SPARSITY:
+        return f"tile sparsity {sparsity:.1%} < {TWO_HOP_SPARSITY:.0%}"
+    if not mask.any(axis=1).all():
+        return f"query {int(np.flatnonzero(~mask.any(axis=1))[0])} has no key at all"
+    reach = masks.receptive_field(mask, 2)
+    if not reach.all():
+        i, j = (int(a) for a in np.argwhere(~reach)[0])
+        return f"after 2 layers input {j} still cannot reach output {i}"
+    return None
+
+
+def check_two_hop_pattern(fn) -> bool:
+    """Check ``fn(n, block)``: a boolean (n, n) mask whose ``block × block`` tiles are at least 80 %
+    empty and through which, in two layers (with residual connections), every input reaches every
+    output."""
+    hint = (
+        "a two-layer path i → k → j needs a middle position k that reads j and is read by i; "
+        "how few middle positions could serve every pair, and which tiles do their rows and "
+        "columns touch?"
+    )
+    sizes = [(160, 16), (640, 64), (1024, 64), (1000, 64), (96, 8), (768, 48)]
+    cases = [
+        Case(f"n={n}, block={b} ({-(-n // b)} × {-(-n // b)} tiles)", (n, b), (n, b), hint)
+        for n, b in sizes
+    ]
+    return run_check(fn, cases, compare=_compare_two_hop)
+
+
+def _window_and_stripes(n, block):
+    # the Sparse Transformer's two heads, both directions: connected, but stripes touch every tile
+    return masks.local_mask(n, block, block) | masks.strided_mask(n, block, causal=False)
+
+
+register_answers(
+    check_two_hop_pattern,
+    reference=masks.global_mask,  # global_mask(n, block): one tile row and one tile column
+    wrong=_window_and_stripes,
+    mistake="window + stripes connect every pair but touch every tile (tile sparsity 0)",
 )

@@ -15,8 +15,8 @@ def check_loglog_slope(fn) -> bool:
     """Check ``fn(xs, ys)``: the least-squares slope of log(ys) against log(xs)."""
     rng = np.random.default_rng(404)
     hint = (
-        "fit a straight line to (log x, log y), e.g. np.polyfit(np.log(xs), np.log(ys), 1)[0]; "
-        "the base of the logarithm does not matter"
+        "take logarithms of y ≈ c·x^p: what shape does the relation between log x and log y "
+        "have, and which of its numbers is p? (the base of the logarithm does not matter)"
     )
     cases = []
     xs = np.array([128.0, 256.0, 512.0, 1024.0])
@@ -29,7 +29,7 @@ def check_loglog_slope(fn) -> bool:
             "measured-looking data (y ≈ x² with noise)",
             (xs, noisy),
             loglog_slope(xs, noisy),
-            "least squares over ALL points, not just the first and last: " + hint,
+            "use ALL the points in a least-squares fit, not just the first and last: " + hint,
         )
     )
     return run_check(fn, cases, compare=lambda got, exp: compare_arrays(got, exp, rtol=1e-9))

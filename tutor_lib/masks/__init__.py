@@ -7,7 +7,8 @@ e.g. a causal window = window & causal).
 
 * :mod:`tutor_lib.masks.patterns`: the factories (local, dilated, block, strided, fixed, global,
   random, and BigBird's blocks);
-* :mod:`tutor_lib.masks.analysis`: density, receptive field through L layers, tile masks.
+* :mod:`tutor_lib.masks.analysis`: density, receptive field through L layers, tile masks;
+* :mod:`tutor_lib.masks.content`: content-based sparsity (top-k scores per query).
 
 Offsets are ``j - i`` (key minus query): negative = the past, positive = the future.
 """
@@ -22,6 +23,7 @@ from tutor_lib.masks.analysis import (
     tile_savings,
     tile_sparsity,
 )
+from tutor_lib.masks.content import topk_mask
 from tutor_lib.masks.patterns import (
     block_local_mask,
     block_mask,
@@ -54,4 +56,5 @@ __all__ = [
     "tile_mask",
     "tile_savings",
     "tile_sparsity",
+    "topk_mask",
 ]

@@ -14,6 +14,8 @@ from tutor_lib.plots.costs import (
 from tutor_lib.plots.linear import plot_decode_memory, plot_feature_error, plot_weights
 from tutor_lib.plots.masks import plot_tiles
 from tutor_lib.plots.quant import plot_error_curves, plot_grid, plot_scheme_errors
+from tutor_lib.plots.roofline import plot_roofline
+from tutor_lib.plots.tiled import plot_hbm_traffic, plot_online_softmax_step, plot_tile_schedule
 from tutor_lib.plots.training import plot_saved_vs_depth, plot_training_budget
 
 __all__ = [
@@ -24,11 +26,15 @@ __all__ = [
     "plot_feature_error",
     "plot_flop_shares",
     "plot_grid",
+    "plot_hbm_traffic",
     "plot_mask",
     "plot_memory_bars",
+    "plot_online_softmax_step",
+    "plot_roofline",
     "plot_saved_vs_depth",
     "plot_scaling",
     "plot_scheme_errors",
+    "plot_tile_schedule",
     "plot_tiles",
     "plot_training_budget",
     "plot_weights",

@@ -1,5 +1,5 @@
-"""Shared plumbing for the plot helpers: the Axes to draw on, and the checks every plot makes on
-its data before anything is drawn (a named error, never half a figure)."""
+"""Shared plumbing for the plot helpers: the Axes to draw on, a categorical grid image, and the
+checks every plot makes on its data before anything is drawn (a named error, never half a figure)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,26 @@ def new_axes(ax, figsize: tuple[float, float]):
 
     _, ax = plt.subplots(figsize=figsize, layout="constrained")
     return ax
+
+
+def draw_levels(ax, levels, colours, *, step: int = 1, aspect: str = "auto") -> None:
+    """Draw an integer grid ``levels`` (rows top to bottom) with one colour per level, and thin grid
+    lines every ``step`` cells (one line collection per direction, not a line each)."""
+    from matplotlib.colors import ListedColormap
+
+    rows, cols = np.shape(levels)
+    ax.imshow(
+        levels,
+        cmap=ListedColormap(colours),
+        vmin=0,
+        vmax=len(colours) - 1,
+        origin="upper",
+        aspect=aspect,
+        interpolation="nearest",
+    )
+    grid = {"color": "#888888", "linewidth": 0.5}
+    ax.vlines(np.arange(step, cols, step) - 0.5, -0.5, rows - 0.5, **grid)
+    ax.hlines(np.arange(step, rows, step) - 0.5, -0.5, cols - 0.5, **grid)
 
 
 def finite_values(x, name: str, *, positive: bool = False, min_ndim: int = 1) -> np.ndarray:

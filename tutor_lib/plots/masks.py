@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
-from matplotlib.colors import ListedColormap
 
 from tutor_lib.masks import tile_mask
-from tutor_lib.plots._axes import new_axes
+from tutor_lib.plots._axes import draw_levels, new_axes
 
 __all__ = ["plot_tiles", "tile_levels", "TILE_COLOURS"]
 
@@ -37,18 +36,7 @@ def plot_tiles(mask, block: int, *, ax=None, title: str | None = None):
     levels = tile_levels(mask, block)
     n_q, n_k = levels.shape
     ax = new_axes(ax, (3.0, 3.0))
-    ax.imshow(
-        levels,
-        cmap=ListedColormap(TILE_COLOURS),
-        vmin=0,
-        vmax=2,
-        origin="upper",
-        aspect="auto",
-        interpolation="nearest",
-    )
-    grid = {"color": "#888888", "linewidth": 0.5}  # one collection per direction, not a line each
-    ax.vlines(np.arange(block, n_k, block) - 0.5, -0.5, n_q - 0.5, **grid)
-    ax.hlines(np.arange(block, n_q, block) - 0.5, -0.5, n_k - 0.5, **grid)
+    draw_levels(ax, levels, TILE_COLOURS, step=block)
     ax.set_xlabel("key j")
     ax.set_ylabel("query i")
     if title:

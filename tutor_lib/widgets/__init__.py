@@ -8,14 +8,17 @@ from tutor_lib.widgets.masks import mask_explorer
 from tutor_lib.widgets.memory import attention_memory_explorer, memory_explorer
 from tutor_lib.widgets.progress import progress
 from tutor_lib.widgets.quant import quantization_explorer
+from tutor_lib.widgets.tiled import hbm_traffic_explorer, online_softmax_stepper
 from tutor_lib.widgets.training import training_memory_explorer
 
 __all__ = [
     "attention_explorer",
     "attention_memory_explorer",
     "flop_share_explorer",
+    "hbm_traffic_explorer",
     "mask_explorer",
     "memory_explorer",
+    "online_softmax_stepper",
     "performer_explorer",
     "progress",
     "quantization_explorer",

@@ -39,7 +39,7 @@ PATTERNS = {
     "strided (Sparse Transformer)": "strided",
     "fixed (Sparse Transformer)": "fixed",
     "Longformer: window + global": "longformer",
-    "BigBird: window + global + random": "bigbird",
+    "BigBird: blocks (window + global + random)": "bigbird",
     "combine: pick the parts": "combine",
 }
 
@@ -52,7 +52,7 @@ VISIBLE = {
     "strided": ("stride", "causal"),
     "fixed": ("stride", "summary", "causal"),
     "longformer": ("left", "right", "global_tokens"),
-    "bigbird": ("left", "right", "global_tokens", "num_random", "seed"),
+    "bigbird": ("block", "global_tokens", "random_blocks", "seed"),
     "combine": ("use_window", "use_strided", "use_global", "use_random", "causal"),
 }
 # in "combine", each ticked part brings its own sliders
@@ -78,8 +78,10 @@ ABOUT = {
     "'summary' tokens of every block, which all later queries read.",
     "longformer": "Longformer: sliding window plus global tokens (e.g. [CLS], the question) "
     "whose rows and columns are full.",
-    "bigbird": "BigBird (Zaheer et al. 2020): window + global + random keys; the real "
-    "implementation uses 64-token blocks (3 random blocks per query block).",
+    "bigbird": "BigBird (Zaheer et al. 2020) as implemented, in blocks of 'block' tokens: each "
+    "query block sees its own and the two neighbouring key blocks, the global tokens and "
+    "'random blocks' random key blocks (Hugging Face defaults: blocks of 64, 3 random blocks). "
+    "Random single keys: tick 'random' in 'combine'.",
     "combine": "Union (|) of the ticked parts, optionally restricted to the past (& causal). "
     "Window + strided is the Sparse Transformer's merged head.",
 }
@@ -114,9 +116,42 @@ def _combine(p: dict, n: int, notes: list[str]) -> np.ndarray:
     return mask & masks.causal_mask(n) if p["causal"] else mask
 
 
+def _bigbird(p: dict, n: int, notes: list[str]) -> np.ndarray:
+    """BigBird's block-sparse layout: window of 3 blocks | global tokens | random key blocks."""
+    block = _clamp(p, "block", n, notes, "n")
+    blocks = -(-n // block)  # ceil(n / block)
+    random_blocks = _clamp(p, "random_blocks", blocks, notes, "the number of blocks")
+    mask = masks.block_local_mask(n, block, 1, 1)
+    mask |= masks.global_mask(n, _clamp(p, "global_tokens", n, notes, "n"))
+    return mask | masks.block_random_mask(n, block, random_blocks, p["seed"])
+
+
+def _summary(pattern: str, params: dict) -> str:
+    """The values a pattern really uses (after clamping), so that every slider shows its effect
+    even when the mask does not change (BigBird at small n is one dense block)."""
+    if pattern != "bigbird":
+        return ""
+    n = params["n"]
+    block = min(params["block"], n)
+    blocks = -(-n // block)
+    random_blocks = min(params["random_blocks"], blocks)
+    return (
+        f"{blocks} block(s) of {block} tokens, {min(params['global_tokens'], n)} global "
+        f"token(s), {random_blocks} random block(s) per query block (seed {params['seed']}) · "
+    )
+
+
 _PARAM_KEYS = frozenset(
     {"n", "left", "right", "dilation", "block", "stride", "summary", "causal", "global_tokens"}
-    | {"num_random", "seed", "use_window", "use_strided", "use_global", "use_random"}
+    | {
+        "num_random",
+        "random_blocks",
+        "seed",
+        "use_window",
+        "use_strided",
+        "use_global",
+        "use_random",
+    }
 )
 
 
@@ -124,7 +159,7 @@ def pattern_mask(pattern: str, params: dict) -> tuple[np.ndarray, list[str]]:
     """(mask (n, n), notes about clamped values) for a pattern key of :data:`PATTERNS`.
 
     ``params`` holds every control value: n, left, right, dilation, block, stride, summary, causal,
-    global_tokens, num_random, seed, use_window, use_strided, use_global, use_random.
+    global_tokens, num_random, random_blocks, seed, use_window, use_strided, use_global, use_random.
     """
     if not isinstance(params, dict):
         raise TypeError(f"params must be a dict of control values, got {type(params).__name__}")
@@ -134,13 +169,13 @@ def pattern_mask(pattern: str, params: dict) -> tuple[np.ndarray, list[str]]:
     if not isinstance(pattern, str) or pattern not in VISIBLE:
         raise ValueError(f"pattern must be one of {sorted(VISIBLE)}, got {pattern!r}")
     p, n, notes = params, params["n"], []
-    if pattern in ("local", "causal", "longformer", "bigbird"):
+    if pattern in ("local", "causal", "longformer"):
         left, right = _window(p, n, notes)
         mask = masks.local_mask(n, left, 0 if pattern == "causal" else right)
-        if pattern in ("longformer", "bigbird"):
+        if pattern == "longformer":
             mask |= masks.global_mask(n, _clamp(p, "global_tokens", n, notes, "n"))
-        if pattern == "bigbird":
-            mask |= masks.random_mask(n, _clamp(p, "num_random", n, notes, "n"), p["seed"])
+    elif pattern == "bigbird":
+        mask = _bigbird(p, n, notes)
     elif pattern == "dilated":
         mask = masks.dilated_mask(n, *_window(p, n, notes), p["dilation"])
     elif pattern == "block":
@@ -203,6 +238,7 @@ class MaskExplorer(widgets.VBox):
             "summary": slider("summary", 2, 1, 8),
             "global_tokens": slider("global_tokens", 2, 0, 16, "global tokens"),
             "num_random": slider("num_random", 3, 0, 16, "random keys"),
+            "random_blocks": slider("random_blocks", 1, 0, 8, "random blocks"),
             "seed": slider("seed", 0, 0, 20),
             "causal": widgets.Checkbox(value=True, description="causal (j ≤ i)"),
             "use_window": widgets.Checkbox(value=True, description="window"),
@@ -242,6 +278,8 @@ class MaskExplorer(widgets.VBox):
             for part, extra in PART_CONTROLS.items():
                 if self.controls[part].value:
                     shown += extra
+            if self.controls["causal"].value and "right" in shown:
+                shown.remove("right")  # & causal cuts the window's future side: right has no effect
         return shown
 
     @guarded
@@ -278,7 +316,8 @@ class MaskExplorer(widgets.VBox):
         )
         self.image.value = png_bytes(fig)
         self.info.value = note_html(
-            f"density {s['density']:.3f} · keys per query {s['keys_mean']:.1f} "
+            _summary(pattern, params)
+            + f"density {s['density']:.3f} · keys per query {s['keys_mean']:.1f} "
             f"(min {s['keys_min']}, max {s['keys_max']}) · after {params['layers']} layer(s) "
             f"{s['coverage']:.0%} of pairs connected, reach {s['reach_back']} tokens back · "
             f"tile sparsity {s['tile_sparsity']:.0%} · a tile-skipping kernel saves "
