@@ -172,11 +172,13 @@ def _recurses(*args, **kwargs):
 
 
 def _convert(value, how):
-    """Apply ``how`` to every array in the reference answer (tuples kept). A torch tensor goes
-    through numpy and comes back a tensor, so the checks of torch exercises get the bad answers
+    """Apply ``how`` to every array in the reference answer (tuples and dicts kept). A torch tensor
+    goes through numpy and comes back a tensor, so the checks of torch exercises get the bad answers
     too (not the untouched reference)."""
     if isinstance(value, tuple):
         return tuple(_convert(v, how) for v in value)
+    if isinstance(value, dict):
+        return {key: _convert(v, how) for key, v in value.items()}
     if isinstance(value, torch.Tensor):
         out = how(value.detach().numpy())
         return torch.from_numpy(out) if isinstance(out, np.ndarray) else out
