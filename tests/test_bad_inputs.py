@@ -8,9 +8,9 @@ gives a named error or a correct (clamped) result, within a time limit.
   of broken learner answers automatically (an endless loop, exceptions, ``exit()``, None, bf16,
   complex, wrong shapes…): one ✗ line, no traceback, False. A check that is not exported there is
   reported as uncovered.
-* Explorers: every ``…_explorer`` builder is built and each of its controls is pushed to its
-  extremes (and NaN for float sliders): no exception, no "could not draw" for a value the slider
-  itself offers.
+* Explorers: every ``…_explorer`` and ``…_stepper`` builder is built and each of its controls is
+  pushed to its extremes (and NaN for float sliders): no exception, no "could not draw" for a value
+  the slider itself offers; a failing redraw from any control becomes a note and ``.error``.
 
 Random bad shapes and values (hypothesis) are in ``tests/test_fuzz_bad_inputs.py``.
 """
@@ -269,7 +269,9 @@ def test_the_time_limit_restores_an_outer_timer_and_handler(short_cases, capsys)
 # -- explorers: every control pushed to its extremes ----------------------------------------------
 
 EXPLORERS = [
-    getattr(tutor_widgets, name) for name in tutor_widgets.__all__ if name.endswith("_explorer")
+    getattr(tutor_widgets, name)
+    for name in tutor_widgets.__all__
+    if name.endswith(("_explorer", "_stepper"))
 ]
 
 
