@@ -28,6 +28,7 @@ import torch.distributed as dist
 
 from tutor_lib._validate import check_bool, check_int, check_positive_float
 from tutor_lib.costs import MIB
+from tutor_lib.distributed.worker import FAILED_AT
 from tutor_lib.limits import guard_bytes
 
 __all__ = ["WorkerError", "launch", "format_report"]
@@ -68,17 +69,37 @@ def _command(rank: int, world_size: int, port: int, opts: dict) -> list[str]:
     return cmd + (["--causal"] if opts["causal"] else [])
 
 
+def _failure_time(log: str) -> float:
+    """When the worker wrote to ``log`` that it failed (inf if it did not say)."""
+    with open(log, errors="replace") as f:
+        for line in f:
+            if line.startswith(FAILED_AT):
+                return float(line.split()[-1])
+    return float("inf")
+
+
+def _first_cause(procs, logs) -> tuple[int, list[int]]:
+    """(the rank that failed first, every failed rank). When one rank dies its peers fail too
+    ("connection closed by peer"), sometimes before the launcher notices the first: give them a
+    moment to exit, then blame the rank whose failure has the earliest time stamp."""
+    grace = time.monotonic() + 1.0
+    while time.monotonic() < grace and any(p.poll() is None for p in procs):
+        time.sleep(0.02)
+    failed = [r for r, p in enumerate(procs) if p.poll() not in (None, 0)]
+    return min(failed, key=lambda r: (_failure_time(logs[r]), r)), failed
+
+
 def _wait(procs, logs, deadline: float, timeout: float) -> None:
     pids = [p.pid for p in procs]
     while True:
         codes = [p.poll() for p in procs]
-        failed = [r for r, code in enumerate(codes) if code not in (None, 0)]
-        if failed:
-            rank = failed[0]
+        if any(code not in (None, 0) for code in codes):
+            rank, failed = _first_cause(procs, logs)
+            code = procs[rank].poll()
             _stop_all(procs)
             raise WorkerError(
-                f"rank {rank} exited with code {codes[rank]}; all workers stopped. Its last "
-                f"lines:\n{_tail(logs[rank])}",
+                f"rank {rank} exited with code {code} (failed: ranks {failed}); all workers "
+                f"stopped. Its last lines:\n{_tail(logs[rank])}",
                 rank,
                 pids,
             )

@@ -27,6 +27,7 @@ from tutor_lib.chunking import block_bounds
 from tutor_lib.distributed.ring import ring_attention
 
 DTYPES = {"float64": torch.float64, "float32": torch.float32}
+FAILED_AT = "ring worker failed at"  # + a Unix time, written to the log just before the traceback
 
 
 def die_with_parent(parent: int) -> None:
@@ -93,6 +94,22 @@ def main(argv=None) -> int:
     p.add_argument("--fail-how", choices=("raise", "hang"), default="raise")
     args = p.parse_args(argv)
     die_with_parent(args.parent)
+    try:
+        return _run(args)
+    except BaseException:
+        _say_failed()  # a failure before the group existed (the store unreachable, …)
+        raise
+
+
+def _say_failed(said=[]) -> None:  # noqa: B006 - remembers that it has spoken, once per process
+    """Write the failure time to the log, once: the launcher blames the rank that failed first
+    (its peers fail after it, when they find it gone)."""
+    if not said:
+        said.append(True)
+        print(f"{FAILED_AT} {time.time():.6f}", file=sys.stderr, flush=True)
+
+
+def _run(args) -> int:
     torch.set_num_threads(1)  # P processes share the cores; one thread each, deterministic sums
     timeout = datetime.timedelta(seconds=args.timeout)
     store = dist.TCPStore("127.0.0.1", args.port, is_master=False, timeout=timeout)
@@ -114,6 +131,9 @@ def main(argv=None) -> int:
             result = _check_on_rank0(args, outs, every, bounds, dtype)
             store.set("result", json.dumps(result))
         dist.barrier()
+    except BaseException:
+        _say_failed()  # now, before tearing down the group makes the peers fail too
+        raise
     finally:
         dist.destroy_process_group()
     return 0
