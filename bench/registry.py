@@ -1,7 +1,10 @@
 """The benchmark registry: each ``bench/bench_*.py`` module registers its benchmarks here.
 
-A benchmark is a function ``fn(quick: bool) -> Table``; ``quick=True`` must finish in seconds (smaller
-sizes, fewer repeats) so the plumbing can be tried without waiting. To add one (later lessons do)::
+A benchmark is a function ``fn(quick: bool) -> Table`` (or a list of Tables); ``quick=True`` must
+finish in seconds (smaller sizes, fewer repeats) so the plumbing can be tried without waiting.
+``make bench`` runs the benchmarks registered with ``default=True``; the others (detail tables of
+one lesson whose kernels the side-by-side comparison already times) run by name.
+To add one (later lessons do)::
 
     # bench/bench_tiled.py
     from registry import Table, register
@@ -29,6 +32,14 @@ class Table:
     rows: list[list] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
+    def markdown(self) -> str:
+        """The table as GitHub Markdown (a pipe table), the notes as a list below it."""
+        cells = [[_cell(c).replace("|", "\\|") for c in row] for row in self.rows]
+        out = [f"**{self.title}**", "", "| " + " | ".join(self.columns) + " |"]
+        out.append("|" + "|".join(["---"] + ["---:"] * (len(self.columns) - 1)) + "|")
+        out += ["| " + " | ".join(row) + " |" for row in cells]
+        return "\n".join(out + [""] + [f"- {note}" for note in self.notes])
+
     def render(self) -> str:
         cells = [[_cell(c) for c in row] for row in self.rows]
         widths = [
@@ -52,19 +63,28 @@ def _cell(value) -> str:
 class Benchmark:
     name: str
     description: str
-    fn: Callable[[bool], Table]
+    fn: Callable[[bool], Table | list[Table]]
+    default: bool = True
 
 
 BENCHMARKS: dict[str, Benchmark] = {}
+OPTIONS: dict = {"threads": None}  # set by run.py: --threads N (None: each benchmark's choice)
 
 
-def register(name: str, description: str):
-    """Decorator: record ``fn(quick) -> Table`` under ``name`` (names must be unique)."""
+def threads_given() -> bool:
+    """True when ``run.py --threads N`` chose the thread count (benchmarks that default to one
+    thread, fair on a shared machine, then use N)."""
+    return OPTIONS["threads"] is not None
 
-    def wrap(fn: Callable[[bool], Table]) -> Callable[[bool], Table]:
+
+def register(name: str, description: str, *, default: bool = True):
+    """Decorator: record ``fn(quick) -> Table`` under ``name`` (names must be unique);
+    ``default=False``: not part of a plain ``make bench`` run (run it by name, or ``--all``)."""
+
+    def wrap(fn: Callable[[bool], Table | list[Table]]) -> Callable[[bool], Table | list[Table]]:
         if name in BENCHMARKS:
             raise ValueError(f"benchmark {name!r} is registered twice")
-        BENCHMARKS[name] = Benchmark(name, description, fn)
+        BENCHMARKS[name] = Benchmark(name, description, fn, default)
         return fn
 
     return wrap
