@@ -33,7 +33,7 @@ from registry import Table, register, threads_given
 
 from tutor_lib.compare import get_method, measure_methods
 from tutor_lib.costs import MIB
-from tutor_lib.measure import loglog_slope, op_times
+from tutor_lib.measure import loglog_slope, op_times, time_call
 
 HEADS, D = 4, 64
 NS = [1024, 2048, 4096, 8192, 16384]
@@ -258,8 +258,9 @@ def _chunked_memory(by) -> dict:
 
 
 def _profiled(name: str, n: int) -> tuple[dict[str, float], float]:
-    """(self CPU seconds per torch operator, seconds of the profiled call) of one call of the
-    method at length n, on one thread (the profiler sees the calling thread only)."""
+    """(self CPU seconds per torch operator in one profiled call, median CPU seconds of a call
+    without the profiler) of the method at length n, on one thread (the profiler sees the calling
+    thread only)."""
     fn = get_method(name).make(n, torch.float32)
     g = torch.Generator().manual_seed(n)
     args = tuple(torch.randn(1, HEADS, n, D, generator=g) for _ in range(3))
@@ -267,31 +268,30 @@ def _profiled(name: str, n: int) -> tuple[dict[str, float], float]:
     torch.set_num_threads(1)
     try:
         with torch.no_grad():
-            fn(*args)  # warm-up
-            start = time.thread_time()
+            seconds = time_call(fn, *args, repeat=3, timer=time.thread_time)
+            op_times(torch.zeros, 1)  # the profiler's first start in a process is slow
             ops = op_times(fn, *args)
-            seconds = time.thread_time() - start
     finally:
         torch.set_num_threads(previous)
-    return {op.removeprefix("aten::"): t for op, t in ops.items()}, max(seconds, sum(ops.values()))
+    return {op.removeprefix("aten::"): t for op, t in ops.items()}, seconds
 
 
 def _profile_text(name: str, n: int, *, rate: float | None = None) -> tuple[str, str]:
     ops, seconds = _profiled(name, n)
     top = list(ops.items())[:5]
-    outside = 1 - sum(ops.values()) / seconds
-    short = ", ".join(f"{op} {t / seconds:.0%}" for op, t in top[:2]) + f", Python {outside:.0%}"
+    outside = max(0.0, 1 - sum(ops.values()) / seconds)
+    shares = [f"{op} {t / seconds:.0%}" for op, t in top]
+    short = ", ".join(shares[:2]) + f", Python {outside:.0%}"
     detail = (
-        f"one call at n = {n} profiled on 1 thread ({seconds * 1e3:,.0f} ms): "
-        + ", ".join(f"{op} {t / seconds:.0%}" for op, t in top)
-        + f"; outside torch operators (Python) {outside:.0%}"
+        f"one call at n = {n} on 1 thread ({seconds * 1e3:,.0f} ms CPU), profiled by operator "
+        f"(self time): {', '.join(shares)}; outside torch operators (Python) {outside:.0%}"
     )
     if rate is not None:
         useful = HEADS * get_method(name).flops(n, D, D)
         detail += (
-            f"; its {useful / 1e9:.2f} GFLOP take {seconds * 1e3:,.0f} ms in all, "
-            f"{top[0][1] * 1e3:,.0f} ms in {top[0][0]} alone: "
-            f"{useful / top[0][1] / rate:.0%} of the matmul rate inside that one operator"
+            f". Its {useful / 1e9:.2f} GFLOP spend {top[0][1] * 1e3:,.0f} ms in "
+            f"{top[0][0]} alone: {useful / top[0][1] / rate:.0%} of the matmul rate inside that "
+            "one operator"
         )
     return short, detail
 

@@ -9,8 +9,7 @@
   inputs); torch methods: the bytes autograd saves for the backward pass (q, k, v excluded), what
   training must keep (torch allocations are invisible to tracemalloc);
 * **error**: max |out − exact| against softmax attention in float64 (causal for causal methods),
-  on ``error_rows`` query rows spread over the sequence (first and last included; all rows when
-  n is smaller), computed by :func:`tutor_lib.attention.attention`;
+  on ``error_rows`` query rows spread over the sequence (:mod:`tutor_lib.compare.errors`);
 * **FLOP rate**: the FLOPs the method must do (:class:`~tutor_lib.compare.methods.Method`) per
   median second, as a fraction of this machine's matmul rate in the same dtype and threads.
 """
@@ -24,13 +23,14 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from tutor_lib._validate import as_float_array, check_bool, check_int
-from tutor_lib.attention import attention
-from tutor_lib.compare.methods import METHODS, Method, get_method
-from tutor_lib.limits import TooLargeError
+from tutor_lib._validate import check_int
+from tutor_lib.compare.errors import error_on_rows, exact_rows, sample_rows
+from tutor_lib.compare.methods import Method
+from tutor_lib.compare.table import METHODS, get_method
+from tutor_lib.limits import TooLargeError, guard_bytes
 from tutor_lib.measure import matmul_rate, peak_bytes, saved_bytes, time_call
 
-__all__ = ["Step", "sample_rows", "exact_rows", "max_error", "measure_methods"]
+__all__ = ["measure_methods", "random_qkv"]
 
 SPEED = {"torch": 5e10, "numpy": 1e10}  # FLOP/s guesses, only to weight the progress steps
 
@@ -48,59 +48,6 @@ class Step:
 
     def __str__(self) -> str:
         return f"n = {self.n}: {self.label}"
-
-
-def sample_rows(n: int, count: int) -> np.ndarray:
-    """``min(count, n)`` distinct query rows spread evenly over [0, n), 0 and n − 1 included."""
-    n = check_int(n, "n", minimum=1)
-    count = check_int(count, "count", minimum=1)
-    if count >= n:
-        return np.arange(n)
-    return np.unique(np.linspace(0, n - 1, count).round().astype(np.int64))
-
-
-def _float64(x, name: str) -> np.ndarray:
-    if isinstance(x, torch.Tensor):
-        x = x.detach().double()
-    return np.asarray(as_float_array(x, name, min_ndim=2), dtype=np.float64)
-
-
-def exact_rows(q, k, v, rows, *, causal: bool = False) -> np.ndarray:
-    """Softmax attention in float64 for the query rows ``rows`` only (self-attention).
-
-    q, k: (..., n, d_k), v: (..., n, d_v) (numpy or torch), rows: ints in [0, n) →
-    (..., len(rows), d_v). ``causal``: row i sees keys j ≤ i. O(len(rows)·n) memory.
-    """
-    q, k, v = _float64(q, "q"), _float64(k, "k"), _float64(v, "v")
-    n = k.shape[-2]
-    if q.shape[-2] != n:
-        raise ValueError(f"q and k must have the same length n, got {q.shape[-2]} and {n}")
-    rows = np.asarray(rows)
-    if rows.ndim != 1 or rows.size == 0 or not np.issubdtype(rows.dtype, np.integer):
-        raise ValueError(f"rows must be a non-empty 1-D list of ints, got {rows!r}")
-    if rows.min() < 0 or rows.max() >= n:
-        raise ValueError(f"rows must lie in [0, n) = [0, {n}), got {rows.min()} … {rows.max()}")
-    allowed = None
-    if check_bool(causal, "causal"):
-        allowed = np.arange(n)[None, :] <= rows[:, None]  # (rows, n): key j ≤ query i
-    return attention(q[..., rows, :], k, v, mask=allowed)
-
-
-def max_error(out, q, k, v, *, causal: bool = False, rows=None) -> float:
-    """max |out − exact attention| over the query rows ``rows`` (default: every row), float64.
-
-    out: (..., n, d_v), the method's output for q, k (..., n, d_k), v (..., n, d_v)."""
-    out = _float64(out, "out")
-    n = out.shape[-2]
-    rows = np.arange(n) if rows is None else np.asarray(rows)
-    exact = exact_rows(q, k, v, rows, causal=causal)
-    if out[..., rows, :].shape != exact.shape:
-        raise ValueError(f"out must have shape (..., n, d_v) = {_shape(v)}, got {out.shape}")
-    return float(np.max(np.abs(out[..., rows, :] - exact)))
-
-
-def _shape(x) -> tuple:
-    return tuple(x.shape)
 
 
 def _methods(methods) -> list[Method]:
@@ -127,8 +74,7 @@ def _rounds(rounds, ns) -> dict[int, int]:
 
 
 def _cost(method: Method, n: int, heads: int, d: int) -> float:
-    work = (method.flops_done or method.flops)(n, d, d)
-    return heads * work / SPEED[method.backend]
+    return heads * method.computed_flops(n, d, d) / SPEED[method.backend]
 
 
 def _schedule(ns, methods, rounds, heads, d) -> list[Step]:
@@ -143,13 +89,21 @@ def _schedule(ns, methods, rounds, heads, d) -> list[Step]:
     return steps
 
 
-def _inputs(n: int, heads: int, d: int, dtype: torch.dtype, seed: int) -> dict:
+def random_qkv(n: int, heads: int, d: int, seed: int = 0) -> tuple[torch.Tensor, ...]:
+    """The q, k, v :func:`measure_methods` uses at length n: standard normal float64 tensors of
+    shape (1, heads, n, d), the same for the same (n, heads, d, seed)."""
+    n, heads = check_int(n, "n", minimum=1), check_int(heads, "heads", minimum=1)
+    d, seed = check_int(d, "d", minimum=1), check_int(seed, "seed", minimum=0)
+    guard_bytes(3 * heads * n * d * 8, f"random_qkv(n={n}, heads={heads}, d={d})")
     g = torch.Generator().manual_seed(seed * 1_000_003 + n)
-    q, k, v = (torch.randn(1, heads, n, d, generator=g, dtype=torch.float64) for _ in range(3))
+    return tuple(torch.randn(1, heads, n, d, generator=g, dtype=torch.float64) for _ in range(3))
+
+
+def _inputs(n: int, heads: int, d: int, dtype: torch.dtype, seed: int) -> dict:
+    q, k, v = random_qkv(n, heads, d, seed)  # (1, h, n, d) float64
     return {
         "torch": tuple(t.to(dtype) for t in (q, k, v)),  # (1, h, n, d)
         "numpy": tuple(t.numpy() for t in (q, k, v)),  # float64, same values
-        "float64": (q, k, v),
     }
 
 
@@ -206,7 +160,8 @@ def measure_methods(
     length in ``ns`` on the same random q, k, v (batch 1, ``heads`` heads, d_k = d_v = ``d``).
 
     torch methods run in ``dtype`` on torch's current threads, numpy methods in float64. A method
-    is skipped above its ``max_n`` or when a size guard refuses it (``"skipped"`` says why).
+    is skipped above its ``max_n`` or when a size guard refuses it (``"skipped"`` says why). The
+    inputs at each n are :func:`random_qkv` ``(n, heads, d, seed)``.
     ``rounds``: timed rounds per n (an int, or a dict n → int). ``progress`` wraps the list of
     :class:`Step` (e.g. ``tutor_lib.widgets.progress`` or a terminal bar).
 
@@ -281,8 +236,7 @@ def _run_step(step: Step, current: dict, by_name: dict, dtype, timer, skipped: l
     except TooLargeError as err:  # a size guard refused this length: say so, go on
         skipped.append({"method": method.name, "n": step.n, "reason": str(err)})
         return
-    rows = current["rows"]
-    error = np.max(np.abs(_float64(out, "out")[..., rows, :] - current["exact"][method.causal]))
+    error = error_on_rows(out, current["exact"][method.causal], current["rows"])
     fns[method.name] = fn
     results[method.name] = {"times": [], "memory": int(memory), "error": float(error)}
 
@@ -321,6 +275,7 @@ def _rows(ns, methods, results, rates, heads, d, dtype) -> list[dict]:
                     "memory_kind": "peak" if m.backend == "numpy" else "saved",
                     "max_error": r["error"],
                     "flops": flops,
+                    "flops_done": heads * m.computed_flops(n, d, d),
                     "matmul_fraction": flops / max(median, 1e-12) / rates[row_dtype],
                     "baseline": base,
                     "ratio_vs_sdpa": None if base is None else median / max(medians[base], 1e-12),
