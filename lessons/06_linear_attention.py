@@ -574,11 +574,11 @@ plot_feature_error(
     [2**i for i in range(2, 12)],
     explorer.curve,
     ax=axes[2],
-    highlight=(64, explorer.error),
+    highlight=(64, explorer.output_error),
     title="σ = 0.5, 5 seeds",
 )
 plt.show()
-print(f"this draw: relative error {explorer.error:.2f}")
+print(f"this draw: relative error {explorer.output_error:.2f}")
 
 # %% [markdown]
 # ## 7. Linformer: project the sequence, not the features

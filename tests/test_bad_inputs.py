@@ -8,9 +8,9 @@ gives a named error or a correct (clamped) result, within a time limit.
   of broken learner answers automatically (an endless loop, exceptions, ``exit()``, None, bf16,
   complex, wrong shapes…): one ✗ line, no traceback, False. A check that is not exported there is
   reported as uncovered.
-* Explorers: every ``…_explorer`` builder is built and each of its controls is pushed to its
-  extremes (and NaN for float sliders): no exception, no "could not draw" for a value the slider
-  itself offers.
+* Explorers: every ``…_explorer`` and ``…_stepper`` builder is built and each of its controls is
+  pushed to its extremes (and NaN for float sliders): no exception, no "could not draw" for a value
+  the slider itself offers; a failing redraw from any control becomes a note and ``.error``.
 
 Random bad shapes and values (hypothesis) are in ``tests/test_fuzz_bad_inputs.py``.
 """
@@ -172,9 +172,16 @@ def _recurses(*args, **kwargs):
 
 
 def _convert(value, how):
-    """Apply ``how`` to every array in the reference answer (tuples kept)."""
+    """Apply ``how`` to every array in the reference answer (tuples and dicts kept). A torch tensor
+    goes through numpy and comes back a tensor, so the checks of torch exercises get the bad answers
+    too (not the untouched reference)."""
     if isinstance(value, tuple):
         return tuple(_convert(v, how) for v in value)
+    if isinstance(value, dict):
+        return {key: _convert(v, how) for key, v in value.items()}
+    if isinstance(value, torch.Tensor):
+        out = how(value.detach().numpy())
+        return torch.from_numpy(out) if isinstance(out, np.ndarray) else out
     if isinstance(value, np.ndarray) or np.isscalar(value):
         return how(np.asarray(value))
     return value
@@ -211,6 +218,9 @@ BAD_ANSWERS = {
 @pytest.fixture
 def short_cases(monkeypatch):
     monkeypatch.setattr(exercise_core, "CASE_SECONDS", LIMIT)
+    # a FLOP-counting check pays seconds of torch imports once, before its first case (outside
+    # the cases' time limit): not part of what the elapsed-time assertions below measure
+    exercise_core.warm_up_flop_counter()
 
 
 @pytest.mark.parametrize("kind", list(BAD_ANSWERS))
@@ -259,7 +269,9 @@ def test_the_time_limit_restores_an_outer_timer_and_handler(short_cases, capsys)
 # -- explorers: every control pushed to its extremes ----------------------------------------------
 
 EXPLORERS = [
-    getattr(tutor_widgets, name) for name in tutor_widgets.__all__ if name.endswith("_explorer")
+    getattr(tutor_widgets, name)
+    for name in tutor_widgets.__all__
+    if name.endswith(("_explorer", "_stepper"))
 ]
 
 
@@ -330,6 +342,11 @@ def test_an_explorer_error_becomes_a_note_not_a_traceback(builder, monkeypatch):
         raise broken
 
     _patch_png_bytes(monkeypatch, fail)
-    _controls(explorer)[-1].value = _extremes(_controls(explorer)[-1])[0]
-    assert explorer.error is broken
-    assert "could not draw this: something broke" in explorer.info.value
+    for control in _controls(explorer):  # every control, a preset dropdown's chained redraw too
+        explorer.error, before = None, control.value
+        for value in _extremes(control):  # the first one that moves the control (not clamped)
+            control.value = value
+            if control.value != before:
+                break
+        assert explorer.error is broken, control.description
+        assert "could not draw this: something broke" in explorer.info.value

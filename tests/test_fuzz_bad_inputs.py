@@ -174,6 +174,78 @@ def test_block_sparse_named_error_or_the_dense_reference(data, n_q, n_k, block):
     )
 
 
+def _elu_plus_one(x: np.ndarray) -> np.ndarray:
+    """φ(x) = elu(x) + 1 in numpy, written out: x + 1 for x > 0, exp(x) otherwise."""
+    return np.where(x > 0, x + 1, np.exp(np.minimum(x, 0)))
+
+
+def _linear_reference(q, k, v, causal: bool) -> np.ndarray:
+    """Linear attention left to right, the n_q × n_k matrix built: A = φ(Q)φ(K)ᵀ, masked
+    bottom-right if causal, out = A V / A 1 (0 where A 1 = 0)."""
+    a = _elu_plus_one(q) @ np.swapaxes(_elu_plus_one(k), -1, -2)  # (..., n_q, n_k)
+    if causal:
+        n_q, n_k = a.shape[-2:]
+        a = a * np.tri(n_q, n_k, n_k - n_q, dtype=bool)
+    den = a.sum(-1, keepdims=True)
+    return (a @ v) / np.where(den > 0, den, 1)
+
+
+@FUZZ
+@given(
+    data=st.data(),
+    lead=st.sampled_from([(), (2,)]),
+    n_q=mostly(list(range(1, 10)), [0]),
+    n_k=st.integers(1, 9),
+    d=st.integers(1, 3),
+    causal=FLAG,
+    chunk=mostly([None, 1, 2, 3, 10**9], [0, -1, 2.5, "4"]),
+)
+def test_linear_attention_named_error_or_the_quadratic_reference(
+    data, lead, n_q, n_k, d, causal, chunk
+):
+    from tutor_lib.linear import linear_attention
+
+    q, k = (torch.from_numpy(data.draw(arrays((*lead, n, d)))) for n in (n_q, n_k))
+    v = torch.from_numpy(data.draw(arrays((*lead, n_k, 2))))
+
+    def reference(out):
+        return close(out.numpy(), _linear_reference(q.numpy(), k.numpy(), v.numpy(), causal))
+
+    named_error_or(
+        lambda: linear_attention(q, k, v, causal=causal, chunk=chunk),
+        reference,
+        ("q", "k", "v", "causal", "chunk"),
+    )
+
+
+@FUZZ
+@given(
+    data=st.data(),
+    shape=st.sampled_from([(4,), (3, 5), (2, 3, 2)]),
+    bits=mostly([2, 3, 4, 8], [1, 9, 8.0, None]),
+    axis=mostly([None, 0, -1], [5, "0", (0, 0)]),
+    symmetric=FLAG,
+)
+def test_quantize_named_error_or_within_half_a_step(data, shape, bits, axis, symmetric):
+    from tutor_lib.quant import dequantize, quantize
+
+    x = data.draw(arrays(shape))
+
+    def within_half_a_step(parts):
+        q, scale, zero_point = parts
+        x_hat = dequantize(q, scale, zero_point)
+        levels = 2**bits - 1 if symmetric is False else 2 ** (bits - 1) - 1
+        in_range = (0 <= q.min() and q.max() <= levels) if not symmetric else abs(q).max() <= levels
+        err = np.abs(x - x_hat)
+        return in_range and bool(np.all(err <= scale / 2 * (1 + 1e-9) + 1e-300))
+
+    named_error_or(
+        lambda: quantize(x, bits, axis=axis, symmetric=symmetric),
+        within_half_a_step,
+        ("x", "bits", "axis", "symmetric"),
+    )
+
+
 # -- ffn ------------------------------------------------------------------------------------------
 
 

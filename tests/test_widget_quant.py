@@ -35,9 +35,9 @@ def test_default_view_is_consistent_with_the_library():
     for scheme in quant.SCHEMES:
         approx = quant.quantized_matmul(e.x, e.w, 8, scheme=scheme)
         assert e.errors[scheme] == pytest.approx(quant.relative_error(approx, exact))
-    assert e.error == e.errors["tensor"]
+    assert e.output_error == e.errors["tensor"] and e.error is None
     assert e.bytes["total"] == 64 * 64 + 2 and e.notes == []
-    assert f"{e.error:.3g}" in e.info.value and "⚠" not in e.info.value
+    assert f"{e.output_error:.3g}" in e.info.value and "⚠" not in e.info.value
     _png(e)
 
 
@@ -104,7 +104,7 @@ def test_fewer_bits_fewer_bytes_more_error():
     for bits in (8, 6, 4, 2):
         e.bits.value = bits
         totals.append(e.bytes["total"])
-        errors.append(e.error)
+        errors.append(e.output_error)
     assert totals == sorted(totals, reverse=True) and errors == sorted(errors)
     assert totals[-1] == 64 * 64 * 2 // 8 + 64 * 2
 

@@ -8,6 +8,7 @@ kernel copies another's private helper:
 * :func:`as_mask_array` — a boolean ``(n_q, n_k)`` mask from numpy or torch;
 * :func:`masked_softmax` — softmax with masked entries → 0 and fully masked rows → all 0, no NaN;
 * :func:`check_output` — a named error when a kernel's output is not finite (scores overflowed);
+* :func:`check_float_dtype` — a ``dtype=`` argument that must be a floating-point torch dtype;
 * :func:`tutor_lib._validate.default_scale` is re-exported as :func:`default_scale`.
 """
 
@@ -25,6 +26,7 @@ __all__ = [
     "default_scale",
     "check_tensor",
     "check_output",
+    "check_float_dtype",
 ]
 
 
@@ -36,6 +38,14 @@ def check_tensor(t, name: str) -> torch.Tensor:
         raise TypeError(f"{name} must be a floating-point tensor, got dtype {t.dtype}")
     check_finite(t.detach(), name)
     return t
+
+
+def check_float_dtype(dtype, name: str = "dtype") -> torch.dtype:
+    """``dtype`` if it is a floating-point ``torch.dtype`` (``torch.float64``, …), else a TypeError
+    naming ``name`` (a string such as ``"float32"`` or a numpy dtype is not one)."""
+    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
+        raise TypeError(f"{name} must be a floating-point torch.dtype, got {dtype!r}")
+    return dtype
 
 
 def as_qkv_tensors(q, k, v) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

@@ -48,3 +48,18 @@ def with_value(a, index, value):
     b = a.clone() if hasattr(a, "clone") else a.copy()
     b[index] = value
     return b
+
+
+def noted(text, **values):
+    """A check for an explorer built from bad starting values: it drew (no ``.error``), shows a note
+    containing ``text``, and its controls hold ``values`` (a control is an attribute of the
+    explorer, or an entry of its ``.controls`` dict)."""
+
+    def control(e, name):
+        return getattr(e, name) if hasattr(e, name) else e.controls[name]
+
+    def check(e):
+        ok = e.error is None and "⚠" in e.info.value and text in e.info.value
+        return ok and all(control(e, k).value == v for k, v in values.items())
+
+    return check

@@ -4,8 +4,10 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from bad_input_rows import error, result
+from tutor_lib.costs import GIB
 from tutor_lib.masks import causal_mask
 from tutor_lib.plots import (
+    memory_axis_limits,
     plot_attention,
     plot_flop_shares,
     plot_mask,
@@ -68,5 +70,18 @@ ROWS = [
         10**6,
         check=lambda t: t.min() == 1,
         why="block 10**6 is one tile (no 10**12 repeat)",
+    ),
+    error(memory_axis_limits, [GIB], raises=TypeError, name="values", why="a list"),
+    error(memory_axis_limits, {"a": "1"}, raises=TypeError, name="values['a']", why="text"),
+    error(memory_axis_limits, {"a": 0}, name="values", why="0 bytes (log axis)"),
+    error(memory_axis_limits, name="values", why="nothing at all"),
+    error(memory_axis_limits, {"a": GIB}, limit_gib=float("nan"), name="limit_gib", why="NaN"),
+    result(
+        memory_axis_limits,
+        {"a": GIB},
+        {"b": 8 * GIB},
+        limit_gib=80,
+        check=lambda lim: lim == (0.25, 3200.0),
+        why="two groups and a limit share one axis",
     ),
 ]

@@ -6,7 +6,8 @@ import numpy as np
 import torch
 
 from bad_input_rows import error, result
-from tutor_lib.costs import MISTRAL_7B_LIKE
+from tutor_lib.costs import MISTRAL_7B_LIKE, ModelShape
+from tutor_lib.limits import TooLargeError
 from tutor_lib.quant import (
     activation_scales,
     compress_kv,
@@ -149,4 +150,75 @@ ROWS += [
 ROWS += [
     error(quantize_kv, K, V, 2, group=0, name="group", why="group 0"),
     error(quantize_kv, K, V, 2, group=2.0, raises=TypeError, name="group", why="float group"),
+    # issue-10 conformance: output sizes, scheme names, exact bytes, clamped stride
+    error(
+        dequantize,
+        np.zeros((10**5, 1), np.int8),
+        np.ones((1, 10**5)),
+        0,
+        raises=TooLargeError,
+        name="dequantize",
+        why="broadcast to 10¹⁰ entries",
+    ),
+    error(
+        quantized_matmul,
+        np.ones((10**5, 1)),
+        np.ones((1, 10**5)),
+        scheme="channel",
+        raises=TooLargeError,
+        name="quantized_matmul",
+        why="an output of 75 GiB",
+    ),
+    error(
+        llm_int8_matmul,
+        np.ones((10**5, 1)),
+        np.ones((1, 10**5)),
+        raises=TooLargeError,
+        name="llm_int8_matmul",
+        why="an output of 75 GiB",
+    ),
+    error(quantized_matmul, X, W, scheme=["token"], name="scheme", why="a list"),
+    error(activation_scales, X, scheme=["token"], name="scheme", why="a list (was unhashable)"),
+    error(quantized_bytes, 2, 2, 8, scheme={"token"}, name="scheme", why="a set"),
+    result(
+        quantized_bytes,
+        10**9 + 1,
+        10**9 + 1,
+        3,
+        check=lambda b: b["values"] == -(-3 * (10**9 + 1) ** 2 // 8),
+        why="exact bytes for a huge matrix",
+    ),
+    result(
+        kv_cache_quant_bytes,
+        ModelShape(name="tiny", d_model=3, n_heads=1, n_layers=1, vocab_size=1, d_ff=4),
+        1,
+        3,
+        check=lambda b: b["payload"] == 3,
+        why="6 values at 3 bits: 18 bits → 3 whole bytes (was a ValueError on bytes_per_value)",
+    ),
+    result(
+        compress_kv,
+        K,
+        V,
+        10**9,
+        check=lambda kv: kv[1].shape == (2, 1, 3) and np.allclose(kv[1], 1),
+        why="stride 10⁹ > n: one slot (no 10⁹-row padding)",
+    ),
+    error(
+        weight_only_matvec,
+        W_Q,
+        SCALE,
+        torch.full((4,), float("nan")),
+        name="x",
+        why="NaN activations",
+    ),
+    error(
+        weight_only_matvec,
+        torch.ones(10**5, 1, dtype=torch.int8),
+        torch.ones(10**5),
+        torch.ones(10**5, 1),
+        raises=TooLargeError,
+        name="weight_only_matvec",
+        why="an output of 37 GiB",
+    ),
 ]

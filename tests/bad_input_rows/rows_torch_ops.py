@@ -7,6 +7,7 @@ from bad_input_rows import error, result
 from tutor_lib.torch_ops import (
     as_mask_array,
     as_qkv_tensors,
+    check_float_dtype,
     check_output,
     check_tensor,
     default_scale,
@@ -105,4 +106,8 @@ ROWS = [
     error(default_scale, None, 0, name="d_k", why="d_k = 0"),
     error(default_scale, None, -4, name="d_k", why="negative d_k (was a complex scale)"),
     result(default_scale, None, 16, check=lambda s: s == 0.25, why="1/sqrt(d_k)"),
+    error(check_float_dtype, "float64", raises=TypeError, name="dtype", why="a string"),
+    error(check_float_dtype, np.float32, raises=TypeError, name="dtype", why="a numpy dtype"),
+    error(check_float_dtype, torch.int8, "w_dtype", raises=TypeError, name="w_dtype", why="int8"),
+    result(check_float_dtype, torch.bfloat16, check=lambda d: d is torch.bfloat16, why="bf16"),
 ]

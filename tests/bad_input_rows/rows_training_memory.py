@@ -5,6 +5,7 @@ import torch
 from torch import nn
 
 from bad_input_rows import error, result
+from tutor_lib.limits import TooLargeError
 from tutor_lib.measure import SavedTensor, saved_tensors
 from tutor_lib.training_memory import (
     AttentionSublayer,
@@ -107,5 +108,74 @@ ROWS = [
         raises=TypeError,
         name="y2",
         why="a list",
+    ),
+    # issue-10 conformance: parameter bytes, dtypes, couplings of the wrong shape
+    error(
+        AttentionSublayer,
+        10**6,
+        1,
+        raises=TooLargeError,
+        name="AttentionSublayer",
+        why="4·10¹² parameters",
+    ),
+    error(MLPSublayer, 10**5, 10**6, raises=TooLargeError, name="MLPSublayer", why="800 GB"),
+    error(
+        AttentionSublayer(4, 2).forward,
+        _X.double(),
+        raises=TypeError,
+        name="x",
+        why="float64 input, float32 weights",
+    ),
+    error(MLPSublayer(4).forward, _X.half(), raises=TypeError, name="x", why="fp16 input"),
+    error(
+        reversible_forward,
+        lambda t: t.sum(),
+        torch.sin,
+        _X,
+        _X,
+        raises=TypeError,
+        name="f",
+        why="f returns a scalar (broadcast)",
+    ),
+    error(
+        reversible_forward,
+        torch.sin,
+        lambda t: "y",
+        _X,
+        _X,
+        raises=TypeError,
+        name="g",
+        why="g returns a string",
+    ),
+    error(
+        reversible_inverse,
+        lambda t: t[..., :2],
+        torch.sin,
+        _X,
+        _X,
+        raises=TypeError,
+        name="f",
+        why="f changes the shape",
+    ),
+    error(
+        ReversibleStack([ReversibleBlock(nn.Linear(4, 2), nn.Linear(4, 4))]).forward,
+        _X,
+        _X,
+        raises=TypeError,
+        name="blocks[0].f",
+        why="a block whose f changes the width",
+    ),
+    error(
+        AttentionSublayer(4, 2, dropout=0.1, fused=True).forward,
+        torch.ones(1, 10**5, 4),
+        raises=TooLargeError,
+        name="AttentionSublayer",
+        why="fused, but dropout in training: SDPA's n × n path",
+    ),
+    result(
+        AttentionSublayer(4, 2, fused=True).forward,
+        torch.ones(1, 15_000, 4),
+        check=lambda y: y.shape == (1, 15_000, 4),
+        why="fused, no dropout: no n × n tensor, so no guard (the explicit path needs 5 GiB)",
     ),
 ]

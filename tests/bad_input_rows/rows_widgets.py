@@ -4,7 +4,7 @@
 ``test_explorers_survive_extreme_and_nan_control_values`` in tests/test_bad_inputs.py.)
 """
 
-from bad_input_rows import error, result
+from bad_input_rows import error, noted, result
 from tutor_lib.costs import GPT2_SMALL
 from tutor_lib.widgets.attention import AttentionExplorer, attention_explorer
 from tutor_lib.widgets.flops import FlopShareExplorer, flop_share_explorer
@@ -18,17 +18,6 @@ from tutor_lib.widgets.memory import (
     memory_formulas,
 )
 from tutor_lib.widgets.progress import Progress, in_kernel, progress
-
-
-def _noted(text, **values):
-    """The explorer drew, shows a note containing ``text`` and its controls hold ``values``."""
-
-    def check(e):
-        ok = e.error is None and "⚠" in e.info.value and text in e.info.value
-        return ok and all(getattr(e, k).value == v for k, v in values.items())
-
-    return check
-
 
 PARAMS = dict(
     n=8,
@@ -54,10 +43,10 @@ ROWS = [
     result(
         attention_explorer,
         d_k=3,
-        check=_noted("using 4", d_k_slider=4),
+        check=noted("using 4", d_k_slider=4),
         why="d_k=3 → the nearest choice, 4",
     ),
-    result(AttentionExplorer, n=1000, check=_noted("n = 1000", n_slider=24), why="n above max"),
+    result(AttentionExplorer, n=1000, check=noted("n = 1000", n_slider=24), why="n above max"),
     error(attention_explorer, multiplier=float("nan"), name="multiplier", why="NaN multiplier"),
     error(attention_explorer, causal="False", raises=TypeError, name="causal", why='"False"'),
     error(attention_explorer, n=8.5, raises=TypeError, name="n", why="float n"),
@@ -65,7 +54,7 @@ ROWS = [
     result(
         flop_share_explorer,
         d_model=100,
-        check=_noted("using 128", d_slider=128),
+        check=noted("using 128", d_slider=128),
         why="d_model=100 → 128",
     ),
     error(FlopShareExplorer, n="1k", raises=TypeError, name="n", why="a string n"),
@@ -92,7 +81,7 @@ ROWS = [
         MemoryExplorer,
         context=1000,
         batch=0,
-        check=_noted("using 1024", context_slider=1024, batch_slider=1),
+        check=noted("using 1024", context_slider=1024, batch_slider=1),
         why="context 1000 → 1024, batch 0 → 1",
     ),
     error(attention_memory_explorer, d_model=0, name="d_model", why="d_model 0"),
@@ -100,7 +89,7 @@ ROWS = [
         AttentionMemoryExplorer,
         n_heads=3,
         n_layers=500,
-        check=_noted("n_layers = 500", heads_slider=4, layers_slider=96),
+        check=noted("n_layers = 500", heads_slider=4, layers_slider=96),
         why="3 heads → 4, 500 layers → 96",
     ),
     error(memory_formulas, "Mistral", 1024, raises=TypeError, name="shape", why="a name"),

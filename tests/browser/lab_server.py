@@ -160,9 +160,21 @@ class LabServer:
             body = resp.read()
         return json.loads(body) if body else None
 
-    def shutdown_kernels(self) -> None:
-        for kernel in self.api("kernels"):
-            self.api(f"kernels/{kernel['id']}", method="DELETE")
+    def _sessions(self, path: str) -> list[dict]:
+        return [s for s in self.api("sessions") if s["path"] == path]
+
+    def kernel_connected(self, path: str) -> bool:
+        """True when the notebook at ``path`` (relative to the root) has a running kernel, idle,
+        with a browser connected to it."""
+        return any(
+            s["kernel"]["connections"] > 0 and s["kernel"]["execution_state"] == "idle"
+            for s in self._sessions(path)
+        )
+
+    def shutdown(self, path: str) -> None:
+        """End the notebook's session and its kernel (other notebooks' kernels keep running)."""
+        for session in self._sessions(path):
+            self.api(f"sessions/{session['id']}", method="DELETE")
 
     def log_tail(self, lines: int = 40) -> str:
         try:

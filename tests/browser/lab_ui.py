@@ -1,8 +1,8 @@
-"""Driving JupyterLab like a learner: open a notebook, Restart Kernel and Run All, play with widgets.
+"""Driving JupyterLab like a learner: open a notebook, Run All Cells, check what the cells show.
 
 Everything is located through the DOM JupyterLab 4 and ipywidgets 8 render (see the selectors
-below), so a failure message names the control and what did not happen. Waits poll the page;
-nothing sleeps blindly for a fixed time.
+below), so a failure message names the cell and what did not happen. Waits poll the page; nothing
+sleeps blindly for a fixed time. The widgets themselves are driven by ``widget_driver.py``.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from playwright.sync_api import Locator, Page
 
 CELLS = ".jp-Notebook .jp-Cell"
 STDERR = '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]'
+RAN = re.compile(r"\[\d+\]:?")  # the prompt of a cell that ran: "[3]:"
 ERROR_TEXT = re.compile(r"Traceback|\b\w*(Error|Exception)\b")
 
 NOTEBOOK_STATE = """() => {
@@ -36,54 +37,17 @@ CELL_REPORT = """() => [...document.querySelectorAll('.jp-Notebook .jp-CodeCell'
   stderr: [...c.querySelectorAll('__STDERR__')].map(e => e.innerText),
 }))""".replace("__STDERR__", STDERR)
 
-# What a widget shows (pictures, HTML lines) and what its sliders read, inside one cell's output.
-SNAPSHOT = """(cell) => {
-  const out = cell.querySelector('.jp-OutputArea');
-  const imgs = [...out.querySelectorAll('img.widget-image')];
-  return {
-    images: imgs.map(i => i.getAttribute('src') || ''),
-    drawn: imgs.every(i => i.complete && i.naturalWidth > 0),
-    texts: [...out.querySelectorAll('.widget-html-content')].map(e => e.innerText),
-    readouts: [...out.querySelectorAll('.widget-slider .widget-readout')].map(e => e.innerText),
-    status: document.querySelector('.jp-Notebook-ExecutionIndicator')?.getAttribute('data-status'),
-  };
-}"""
-
-# Kinds of control, the selector of their box, and how to read their label.
-CONTROL_KINDS = {
-    "slider": (".widget-slider", ".widget-label"),
-    "checkbox": (".widget-checkbox", ".widget-label-basic span"),
-    "dropdown": (".widget-dropdown", ".widget-label"),
-    "toggle buttons": (".widget-toggle-buttons", ".widget-label"),
-    "button": ("button.widget-button", ""),
-}
-# Controls this driver cannot operate yet: their presence fails the test (no widget goes untested).
-UNSUPPORTED = ".widget-text, .widget-textarea, .widget-radio, .widget-play, .widget-select-multiple"
-
-CONTROLS = """(cell, [kinds, unsupported]) => {
-  const out = cell.querySelector('.jp-OutputArea');
-  const shown = e => e.offsetParent !== null && e.getClientRects().length > 0;
-  const found = [];
-  for (const [kind, [sel, labelSel]] of Object.entries(kinds)) {
-    out.querySelectorAll(sel).forEach((e, index) => {
-      if (!shown(e)) return;
-      const label = labelSel ? (e.querySelector(labelSel)?.innerText ?? '') : e.innerText;
-      found.push({kind, index, label: label.trim()});
-    });
-  }
-  const odd = [...out.querySelectorAll(unsupported)].filter(shown).map(e => e.className);
-  return {found, odd};
-}"""
-
 
 class Timeline:
-    """Prints '[  12.3s] message' lines (shown by pytest on failure, or live with -s)."""
+    """Prints '[  12.3s] 04 | message' lines (shown by pytest on failure, or live with -s): seconds
+    since ``start`` (default: now) and who speaks (lessons overlap in the log)."""
 
-    def __init__(self):
-        self.start = time.monotonic()
+    def __init__(self, who: str = "", start: float | None = None):
+        self.who = f"{who} | " if who else ""
+        self.start = time.monotonic() if start is None else start
 
     def __call__(self, message: str) -> None:
-        print(f"[{time.monotonic() - self.start:6.1f}s] {message}", flush=True)
+        print(f"[{time.monotonic() - self.start:6.1f}s] {self.who}{message}", flush=True)
 
 
 def poll(condition: Callable[[], object], timeout: float, what: str, interval: float = 0.1):
@@ -107,46 +71,47 @@ class LabNotebook:
     def state(self) -> dict:
         return self.page.evaluate(NOTEBOOK_STATE)
 
-    def open(self, url: str, n_cells: int) -> None:
+    def goto(self, url: str) -> None:
+        """Load the page; JupyterLab then boots and starts the kernel on its own."""
         self.page.goto(url)
-        poll(
-            lambda: self.page.locator(CELLS).count() == n_cells,
-            90,
-            f"the notebook's {n_cells} cells to be rendered",
-            interval=0.25,
-        )
-        poll(lambda: self.state()["status"] == "idle", 90, "the kernel to be idle", 0.25)
+        self.log("page loaded")
+
+    def ready(self, n_cells: int, kernel_ready: Callable[[], bool]) -> bool:
+        """True once the cells are rendered and the kernel is connected and idle.
+
+        ``kernel_ready``: the server's view (this notebook's kernel has a websocket connection and
+        is idle). The page's execution indicator alone is not enough: it reads "idle" before the
+        kernel even starts, and a Run All clicked then is dropped.
+        """
+        if self.page.locator(CELLS).count() != n_cells or not kernel_ready():
+            return False
+        return self.state()["status"] == "idle"
+
+    def wait_ready(self, n_cells: int, kernel_ready: Callable[[], bool]) -> None:
+        what = f"{n_cells} cells rendered and the kernel connected and idle"
+        poll(lambda: self.ready(n_cells, kernel_ready), 120, what, 0.1)
         self.log(f"opened, {n_cells} cells, kernel idle")
 
     def menu(self, top: str, item: str) -> None:
         self.page.locator(".lm-MenuBar-itemLabel", has_text=top).first.click()
         self.page.get_by_role("menuitem", name=item).first.click(timeout=10_000)
 
-    def restart_and_run_all(self, attempts: int = 3) -> None:
-        """Clear every output (no stale element can match), then Kernel → Restart and Run All.
+    def start_run_all(self) -> None:
+        """Run → Run All Cells, in the kernel the notebook just started (fresh: nothing ran)."""
+        state = self.state()
+        assert state["numbered"] == 0 and state["outputs"] == 0, f"not a fresh notebook: {state}"
+        self.menu("Run", "Run All Cells")
+        self.log("run all")
 
-        Under heavy load JupyterLab's websocket reconnect after a restart can race the server's
-        clean-up ("Replacing stale connection" then a struct.error in the server log) and the
-        kernel stays "starting" forever. That is retried on a reloaded page, and logged.
-        """
-        for attempt in range(1, attempts + 1):
-            self.menu("Edit", "Clear Outputs of All Cells")
-            poll(
-                lambda: (s := self.state())["outputs"] == 0 and s["numbered"] == 0,
-                30,
-                "outputs and execution counts to be cleared",
-            )
-            self.menu("Kernel", "Restart Kernel and Run All Cells")
-            self.page.locator(".jp-Dialog .jp-mod-accept").click()  # "Restart" in the dialog
-            self.log(f"restart + run all (attempt {attempt})")
-            if self._wait_for_run_all():
-                self.log("all cells ran")
-                return
-            self.log(f"kernel stuck in '{self.state()['status']}' after the restart: reloading")
-            self.page.reload()
-            poll(lambda: self.page.locator(CELLS).count() > 0, 90, "the reloaded notebook", 0.25)
-            poll(lambda: self.state()["status"] == "idle", 90, "the kernel to be idle", 0.25)
-        raise AssertionError(f"Restart Kernel and Run All never started in {attempts} attempts")
+    def wait_run_all(self) -> None:
+        """Wait for the run started by :meth:`start_run_all`; click again once if it never
+        started (logged), fail if it still does not."""
+        if not self._wait_for_run_all(stall=15):
+            self.log(f"Run All Cells did not start (state: {self.state()}): again")
+            self.menu("Run", "Run All Cells")
+            if not self._wait_for_run_all(stall=15):
+                raise AssertionError(f"Run All Cells never started (state: {self.state()})")
+        self.log("all cells ran")
 
     def _wait_for_run_all(self, stall: float = 30.0) -> bool:
         """True once every cell ran (or an error stopped the run); False if the kernel never
@@ -165,196 +130,32 @@ class LabNotebook:
                 return False
             time.sleep(0.5)
         raise AssertionError(
-            f"timed out after {self.run_timeout:.0f} s waiting for Restart Kernel and Run All "
+            f"timed out after {self.run_timeout:.0f} s waiting for Run All Cells "
             f"(state: {self.state()})"
         )
 
-    def assert_no_errors(self) -> None:
-        """No cell shows a traceback or an error on stderr, and every code cell has run."""
+    def assert_no_errors(self, numbers: list[int] | None = None) -> None:
+        """No cell shows a traceback or an error on stderr, and every code cell has run.
+        ``numbers``: what to call the code cells in messages (their index in the full notebook)."""
         cells = self.page.evaluate(CELL_REPORT)
+        numbers = numbers or list(range(len(cells)))
         problems = []
-        for i, cell in enumerate(cells):
+        for number, cell in zip(numbers, cells, strict=True):
             for text in cell["stderr"]:
                 if ERROR_TEXT.search(text):
                     problems.append(
-                        f"code cell {i} ({cell['prompt']}) shows an error:\n{text[-1500:]}"
+                        f"cell {number} ({cell['prompt']}) shows an error:\n{text[-1500:]}"
                     )
                 else:
-                    self.log(f"note: code cell {i} wrote to stderr: {text[:200]!r}")
-        not_run = [i for i, c in enumerate(cells) if not re.fullmatch(r"\[\d+\]:?", c["prompt"])]
+                    self.log(f"note: cell {number} wrote to stderr: {text[:200]!r}")
+        prompts = [c["prompt"] for c in cells]
+        not_run = [n for n, p in zip(numbers, prompts, strict=True) if not RAN.fullmatch(p)]
         if not_run:
-            problems.append(f"code cells {not_run} did not run")
+            problems.append(f"cells {not_run} did not run")
         assert not problems, "\n".join(problems)
 
     def cell(self, index: int) -> Locator:
         return self.page.locator(CELLS).nth(index)
-
-
-class WidgetDriver:
-    """Moves every control of the widget in one cell and checks the picture or text reacts."""
-
-    def __init__(self, page: Page, cell: Locator, name: str, log: Timeline, timeout: float = 30):
-        self.page, self.cell, self.name, self.log, self.timeout = page, cell, name, log, timeout
-        self.done: list[str] = []  # "kind 'label' (how)" for the report
-        self._seen: set[tuple[str, int]] = set()
-
-    # -- observing ------------------------------------------------------------------------------
-    def snapshot(self) -> dict:
-        return self.cell.evaluate(SNAPSHOT)
-
-    @staticmethod
-    def _shown(snap: dict) -> tuple:
-        return tuple(snap["images"]), tuple(snap["texts"])
-
-    def settle(self) -> dict:
-        """Wait until the kernel is idle and the widget stopped changing; pictures must be drawn."""
-        history: list[tuple] = []
-
-        def steady():
-            snap = self.snapshot()
-            history.append(self._shown(snap))
-            quiet = len(history) >= 3 and history[-1] == history[-2] == history[-3]
-            return snap if quiet and snap["status"] == "idle" and snap["drawn"] else None
-
-        return poll(steady, self.timeout, f"{self.name} to settle (kernel idle, image drawn)", 0.15)
-
-    def _expect_change(self, before: dict, what: str, readout: int | None = None) -> None:
-        def changed():
-            snap = self.snapshot()
-            moved = readout is None or snap["readouts"][readout] != before["readouts"][readout]
-            return moved and self._shown(snap) != self._shown(before)
-
-        try:
-            poll(changed, self.timeout, what)
-        except AssertionError:
-            after = self.snapshot()
-            if readout is not None and after["readouts"][readout] == before["readouts"][readout]:
-                raise AssertionError(f"{self.name}: {what}: the control did not move") from None
-            raise AssertionError(
-                f"{self.name}: {what}: the control moved but neither the picture nor the text "
-                f"changed within {self.timeout:.0f} s (text now: {after['texts']})"
-            ) from None
-        self.settle()
-
-    # -- the controls ---------------------------------------------------------------------------
-    def controls(self) -> list[dict]:
-        """The controls shown right now: [{kind, index (among all of that kind), label}]."""
-        result = self.cell.evaluate(CONTROLS, [CONTROL_KINDS, UNSUPPORTED])
-        assert not result["odd"], (
-            f"{self.name}: controls this test cannot operate yet: {result['odd']} "
-            "(teach tests/browser/lab_ui.py how to move them)"
-        )
-        return result["found"]
-
-    def _box(self, control: dict) -> Locator:
-        selector = CONTROL_KINDS[control["kind"]][0]
-        return self.cell.locator(f".jp-OutputArea {selector}").nth(control["index"])
-
-    def drag_slider(self, control: dict) -> None:
-        box = self._box(control)
-        handle = box.locator(".noUi-handle").bounding_box()
-        track = box.locator(".noUi-base").bounding_box()
-        assert handle and track, f"{self.name}: slider '{control['label']}' has no size"
-        x0, y = handle["x"] + handle["width"] / 2, handle["y"] + handle["height"] / 2
-        middle = track["x"] + track["width"] / 2
-        x1 = track["x"] + track["width"] * (0.2 if x0 > middle else 0.8)
-        before = self.snapshot()
-        self.page.mouse.move(x0, y)
-        self.page.mouse.down()
-        self.page.mouse.move(x1, y, steps=8)
-        self.page.mouse.up()
-        what = f"mouse drag of slider '{control['label']}'"
-        self._expect_change(before, what, readout=control["index"])
-        after = self.snapshot()["readouts"][control["index"]]
-        self.done.append(
-            f"slider '{control['label']}' dragged {before['readouts'][control['index']]} → {after}"
-        )
-
-    def key_slider(self, control: dict) -> None:
-        handle = self._box(control).locator(".noUi-handle")
-        now = float(handle.get_attribute("aria-valuenow"))
-        top = float(handle.get_attribute("aria-valuemax"))
-        key = "ArrowLeft" if now >= top else "ArrowRight"
-        before = self.snapshot()
-        handle.focus()
-        self.page.keyboard.press(key)
-        what = f"{key} on slider '{control['label']}'"
-        self._expect_change(before, what, readout=control["index"])
-        after = self.snapshot()["readouts"][control["index"]]
-        self.done.append(
-            f"slider '{control['label']}' {key} {before['readouts'][control['index']]} → {after}"
-        )
-
-    def toggle(self, control: dict) -> None:
-        before = self.snapshot()
-        self._box(control).locator("input[type=checkbox]").click()
-        self._expect_change(before, f"toggling checkbox '{control['label']}'")
-        self.done.append(f"checkbox '{control['label']}' toggled")
-
-    def click_button(self, control: dict) -> None:
-        before = self.snapshot()
-        self._box(control).click()
-        self._expect_change(before, f"clicking button '{control['label']}'")
-        self.done.append(f"button '{control['label']}' clicked")
-
-    def pick_toggle_button(self, control: dict) -> None:
-        buttons = self._box(control).locator("button")
-        for i in range(buttons.count()):
-            if "mod-active" not in (buttons.nth(i).get_attribute("class") or ""):
-                before = self.snapshot()
-                buttons.nth(i).click()
-                label = buttons.nth(i).inner_text()
-                self._expect_change(before, f"choosing '{label}' in '{control['label']}'")
-                self.done.append(f"toggle buttons '{control['label']}' → {label}")
-                return
-
-    ACTIONS = {
-        "slider": "key_slider",
-        "checkbox": "toggle",
-        "button": "click_button",
-        "toggle buttons": "pick_toggle_button",
-    }
-
-    def exercise_visible(self) -> None:
-        """Operate every shown control not operated yet (sliders first), until none is left."""
-        while True:
-            todo = [
-                c
-                for c in self.controls()
-                if c["kind"] != "dropdown" and (c["kind"], c["index"]) not in self._seen
-            ]
-            if not todo:
-                return
-            todo.sort(key=lambda c: c["kind"] != "slider")  # sliders before anything they may hide
-            control = todo[0]
-            self._seen.add((control["kind"], control["index"]))
-            getattr(self, self.ACTIONS[control["kind"]])(control)
-
-    def switch_dropdowns(self) -> None:
-        """Every option of every dropdown; after each switch, operate the controls it reveals."""
-        for control in [c for c in self.controls() if c["kind"] == "dropdown"]:
-            select = self._box(control).locator("select")
-            labels = select.evaluate("s => [...s.options].map(o => o.textContent)")
-            start = select.evaluate("s => s.selectedIndex")
-            for i in [*range(start + 1, len(labels)), *range(start)]:
-                before = self.snapshot()
-                select.select_option(index=i)
-                self._expect_change(before, f"dropdown '{control['label']}' → '{labels[i]}'")
-                self.done.append(f"dropdown '{control['label']}' → '{labels[i]}'")
-                self.exercise_visible()
-
-    def exercise(self) -> list[str]:
-        """Drag the first slider with the mouse, then operate every control; returns what was done."""
-        self.cell.scroll_into_view_if_needed()
-        first = self.settle()
-        assert first["images"] or first["texts"], f"{self.name}: no picture and no text shown"
-        sliders = [c for c in self.controls() if c["kind"] == "slider"]
-        assert sliders, f"{self.name}: no slider found"
-        self.drag_slider(sliders[0])
-        self.exercise_visible()
-        self.switch_dropdowns()
-        self.log(f"{self.name}: {len(self.done)} interactions, each changed the widget")
-        return self.done
 
 
 def save_screenshots(page: Page, cell: Locator | None, folder: Path, stem: str) -> list[Path]:

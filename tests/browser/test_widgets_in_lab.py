@@ -1,14 +1,21 @@
 """Widgets tested where learners use them: JupyterLab in a real (headless) Chromium.
 
-For every registered lesson: open a copy of its notebook, clear the outputs, Kernel → Restart Kernel
-and Run All Cells, check that no cell shows an error, then for each widget cell drag its first
-slider with the mouse, move every slider with the keyboard, toggle every checkbox and switch every
-dropdown to each of its options, checking each time that the widget's picture or text changes.
+For every registered lesson: open a *slice* of its notebook in JupyterLab (its first code cell, its
+widget cells and, transitively, the cells that define what they read: see ``slicing.py``), Run All
+Cells in the fresh kernel, check that no cell shows an error, then for each widget cell drag its
+first slider with the mouse, move every slider with the keyboard, toggle every checkbox and switch
+every dropdown to each of its options, checking each time that the widget's picture or text changes.
+
+Why a slice is enough: strict nbval (``make test``) runs every cell of every notebook in a fresh
+kernel of the same environment and fails on any exception or changed output; the one thing it
+cannot see is a widget reacting to a mouse and a keyboard in a real front end, and that is what
+this test spends its time on. (Running whole lessons here took 20–65 s each; a slice takes a few.)
 
 Needs Chromium (`apt-get install -y chromium`, or $CHROMIUM) and the playwright pip package
 (in requirements.txt); it never downloads a browser. Without Chromium the tests are skipped with the
 install command, unless REQUIRE_BROWSER=1 (CI, `make test-browser`) turns that into a failure.
-One JupyterLab server serves every lesson; it is stopped by its PID even when a check fails.
+One JupyterLab server and one Chromium serve every lesson; the server is stopped by its PID even
+when a check fails.
 """
 
 from __future__ import annotations
@@ -16,7 +23,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import tempfile
 from pathlib import Path
 
@@ -52,19 +58,6 @@ def _unavailable(reason: str) -> None:
     pytest.skip(message)
 
 
-def _cells(stem: str) -> list[dict]:
-    return json.loads((NOTEBOOKS / f"{stem}.ipynb").read_text())["cells"]
-
-
-def _widget_cells(stem: str, markers: tuple[str, ...]) -> list[int]:
-    """Indices (among all cells, as rendered) of the code cells containing one of ``markers``."""
-    return [
-        i
-        for i, cell in enumerate(_cells(stem))
-        if cell["cell_type"] == "code" and any(m in "".join(cell["source"]) for m in markers)
-    ]
-
-
 @pytest.fixture(scope="module")
 def chromium() -> str:
     path = find_chromium()
@@ -76,13 +69,18 @@ def chromium() -> str:
 
 
 @pytest.fixture(scope="module")
-def lab(chromium):
-    with LabServer() as server:  # stopped by PID in __exit__, also when a test fails
+def lab(chromium, tmp_path_factory):
+    # An empty root: each test writes its lesson's slice there. Stopped by PID in __exit__, also
+    # when a test fails.
+    with LabServer(tmp_path_factory.mktemp("lab-root")) as server:
         yield server
 
 
 @pytest.fixture(scope="module")
-def browser(chromium, lab):
+def lab_context(chromium, lab):
+    """One Chromium, and one browser context for every lesson: JupyterLab's scripts are fetched
+    and compiled once (its HTTP and code caches live in the context), each lesson gets its own
+    page and its own Lab workspace."""
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
@@ -90,47 +88,102 @@ def browser(chromium, lab):
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium, headless=True, args=CHROME_ARGS)
         try:
-            yield browser
+            yield browser.new_context(viewport={"width": 1280, "height": 1000})
         finally:
             browser.close()
 
 
+@pytest.fixture(scope="module")
+def pipeline(request, lab, lab_context):
+    from pipeline import Pipeline
+
+    # only the lessons this run selected (`-k 04` loads no other lesson), in the order they run
+    selected = [
+        item.callspec.params["stem"]
+        for item in request.session.items
+        if getattr(item, "originalname", "") == "test_widgets_react_in_jupyterlab"
+    ]
+    ahead = int(os.environ.get("BROWSER_TEST_AHEAD", "1"))  # 0: one lesson at a time
+    order = [(stem, WIDGET_LESSONS[stem]) for stem in selected]
+    lessons = Pipeline(lab, lab_context, order, ahead=ahead)
+    try:
+        yield lessons
+    finally:
+        lessons.close_all()
+
+
 @pytest.mark.browser
 @pytest.mark.parametrize("stem", sorted(WIDGET_LESSONS))
-def test_widgets_react_in_jupyterlab(stem, lab, browser):
+def test_widgets_react_in_jupyterlab(stem, lab, pipeline):
     if not (NOTEBOOKS / f"{stem}.ipynb").exists():
         pytest.skip(f"notebooks/{stem}.ipynb does not exist yet (registered in WIDGET_LESSONS)")
-    from lab_ui import LabNotebook, Timeline, WidgetDriver, save_screenshots
+    from lab_ui import save_screenshots
+    from widget_driver import WidgetDriver
 
-    shutil.copy2(NOTEBOOKS / f"{stem}.ipynb", lab.root_dir)  # the current version, as a copy
-    log = Timeline()
-    indices = _widget_cells(stem, WIDGET_LESSONS[stem])
-    assert indices, f"no cell of {stem}.ipynb contains any of {WIDGET_LESSONS[stem]}"
-    context = browser.new_context(viewport={"width": 1280, "height": 1000})
-    page = context.new_page()
-    current = None
+    lesson, current = None, None
     try:
-        notebook = LabNotebook(page, log)
-        # a workspace of its own, so only this notebook is open
-        notebook.open(lab.url(f"lab/workspaces/test-{stem}/tree/{stem}.ipynb"), len(_cells(stem)))
-        notebook.restart_and_run_all()
-        notebook.assert_no_errors()
-        for index in indices:
-            current = notebook.cell(index)
-            driver = WidgetDriver(page, current, f"{stem} cell {index}", log)
-            for line in driver.exercise():
-                log(f"  {line}")
+        lesson = pipeline.take(stem)
+        lesson.notebook.assert_no_errors(lesson.kept)
+        for index in lesson.widgets:
+            current = lesson.notebook.cell(lesson.kept.index(index))
+            name = f"{stem} cell {index}"
+            WidgetDriver(lesson.page, current, name, lesson.log, between=pipeline.tick).exercise()
     except BaseException as err:
         folder = Path(tempfile.mkdtemp(prefix=f"browser-test-{stem}-"))
-        shots = save_screenshots(page, current, folder, stem)
+        page = lesson.page if lesson else getattr(pipeline.open.get(stem), "page", None)
+        shots = save_screenshots(page, current, folder, stem) if page else []
         (folder / "lab.log").write_text(lab.log_tail(200))
         note = f"screenshots and the server log saved in {folder}: {[str(p) for p in shots]}"
         print(note)
         err.add_note(note)
         raise
     finally:
-        context.close()
-        lab.shutdown_kernels()
+        pipeline.close(stem)
+
+
+CONTROL_NOTEBOOK = {
+    "cells": [
+        {"cell_type": "code", "source": src, "metadata": {}, "outputs": [], "execution_count": None}
+        for src in (
+            "import ipywidgets as widgets",
+            "dead = widgets.VBox([widgets.IntSlider(3, 0, 10, description='ignored'), "
+            "widgets.HTML('nothing reacts')])\ndead",
+            "undefined_name + 1",
+        )
+    ],
+    "metadata": {
+        "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
+    },
+    "nbformat": 4,
+    "nbformat_minor": 4,
+}
+
+
+@pytest.mark.browser
+def test_negative_control_an_error_and_a_dead_widget_are_caught(lab, lab_context):
+    """The checks can fail: a cell that raises, and a slider that changes nothing."""
+    from lab_ui import LabNotebook, Timeline
+    from widget_driver import WidgetDriver
+
+    path = "negative_control.ipynb"
+    (lab.root_dir / path).write_text(json.dumps(CONTROL_NOTEBOOK))
+    page, log = lab_context.new_page(), Timeline("negative control")
+    try:
+        notebook = LabNotebook(page, log)
+        notebook.goto(lab.url(f"lab/workspaces/control/tree/{path}"))
+        notebook.wait_ready(3, lambda: lab.kernel_connected(path))
+        notebook.start_run_all()
+        notebook.wait_run_all()
+        with pytest.raises(
+            AssertionError, match=r"(?s)cell 2 .* shows an error:.*NameError: name .undefined_name"
+        ):
+            notebook.assert_no_errors()
+        driver = WidgetDriver(page, notebook.cell(1), "dead widget", log, timeout=3)
+        with pytest.raises(AssertionError, match="neither the picture nor the text changed"):
+            driver.exercise()
+    finally:
+        page.close()
+        lab.shutdown(path)
 
 
 def test_every_widget_lesson_is_registered():

@@ -18,12 +18,14 @@ without SIGALRM (Windows) or when a check runs outside the main thread, cases ru
 limit (use the kernel's interrupt button). A timer that was already running (e.g. a test's own
 limit) is restored afterwards with its remaining time.
 
-The comparisons (``compare_arrays``, ``compare_count``) and ``with_peak_bytes`` are shared by the
-exercise modules, one per concept module (``exercises/ffn.py`` checks against ``tutor_lib/ffn.py``).
+The comparisons (``compare_arrays``, ``compare_count``), ``with_peak_bytes`` and ``with_flops`` are
+shared by the exercise modules, one per concept module (``exercises/ffn.py`` checks against
+``tutor_lib/ffn.py``).
 """
 
 from __future__ import annotations
 
+import functools
 import signal
 import threading
 import time
@@ -35,7 +37,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from tutor_lib.measure import peak_bytes
+from tutor_lib.measure import count_flops, peak_bytes
 
 CASE_SECONDS = 5.0  # wall-clock limit for one case (the reference answers take milliseconds)
 _MAX_MESSAGE = 300  # characters of a learner's exception message that are shown
@@ -142,6 +144,32 @@ def with_peak_bytes(fn: Callable) -> Callable:
         return box["out"], peak
 
     return wrapped
+
+
+def with_flops(fn: Callable) -> Callable:
+    """fn → a function returning (fn's output, the FLOPs torch counted during the call).
+
+    Counted by :func:`tutor_lib.measure.count_flops`. A check that uses it calls
+    :func:`warm_up_flop_counter` first: the counter's first use imports a large part of torch
+    (seconds), which must not count against the learner's time limit.
+    """
+
+    def wrapped(*args, **kwargs):
+        box = {}
+
+        def call():
+            box["out"] = fn(*args, **kwargs)
+
+        flops = count_flops(call)
+        return box["out"], flops
+
+    return wrapped
+
+
+@functools.cache
+def warm_up_flop_counter() -> None:
+    """Run the FLOP counter once on a tiny matmul (its first use costs seconds of imports)."""
+    count_flops(torch.matmul, torch.ones(2, 2), torch.ones(2, 2))
 
 
 class _OutOfTime(BaseException):

@@ -2,7 +2,8 @@
 features and Linformer's sequence projection (lesson 06).
 
 * :mod:`tutor_lib.linear.kernel`: φ(x) = elu(x) + 1, :func:`linear_attention` (φ(K)ᵀV first; causal
-  in chunks), the token-by-token recurrent form, and the O(n²) reference with the same model;
+  in chunks) and the O(n²) reference with the same model;
+* :mod:`tutor_lib.linear.recurrent`: the token-by-token recurrent form (the RNN view);
 * :mod:`tutor_lib.linear.performer`: FAVOR+ positive random features, unbiased for exp(xᵀy);
 * :mod:`tutor_lib.linear.linformer`: softmax(Q(EK)ᵀ)(FV) with (k_proj, n) projections E, F;
 * :mod:`tutor_lib.linear.cost_model`: FLOPs of both orders, bytes of the decode state.
@@ -22,8 +23,6 @@ from tutor_lib.linear.kernel import (
     elu_feature_map,
     linear_attention,
     linear_attention_from_features,
-    linear_attention_recurrent,
-    linear_attention_step,
     quadratic_linear_attention,
 )
 from tutor_lib.linear.linformer import linformer_attention, linformer_projection
@@ -33,9 +32,15 @@ from tutor_lib.linear.performer import (
     performer_features,
     random_projection,
 )
+from tutor_lib.linear.recurrent import (
+    MAX_RECURRENT_STEPS,
+    linear_attention_recurrent,
+    linear_attention_step,
+)
 
 __all__ = [
     "DEFAULT_CHUNK",
+    "MAX_RECURRENT_STEPS",
     "PIECE_CHUNKS",
     "apply_feature_map",
     "associativity_crossover",

@@ -5,7 +5,8 @@ the state against a KV cache.
 
 from __future__ import annotations
 
-from tutor_lib._validate import check_int, check_positive_float
+from tutor_lib._validate import check_int
+from tutor_lib.costs.units import whole_bytes
 
 __all__ = ["associativity_flops", "associativity_crossover", "recurrent_state_bytes"]
 
@@ -38,13 +39,12 @@ def recurrent_state_bytes(
     num_heads: int = 1,
     n_layers: int = 1,
     bytes_per_value: float = 4,
-) -> float:
+) -> int:
     """Bytes of the decode state of causal linear attention: (S, z) = d'·d_v + d' numbers per head
-    and layer, the same at every position t (a KV cache instead grows by 2·d_head per token)."""
+    and layer, the same at every position t (a KV cache instead grows by 2·d_head per token).
+    An exact int (``bytes_per_value`` may be 0.5 for int4)."""
     dp = check_int(num_features, "num_features", minimum=1)
     d_v = check_int(d_v, "d_v", minimum=1)
     heads = check_int(num_heads, "num_heads", minimum=1)
     layers = check_int(n_layers, "n_layers", minimum=1)
-    return (
-        layers * heads * (dp * d_v + dp) * check_positive_float(bytes_per_value, "bytes_per_value")
-    )
+    return whole_bytes(layers * heads * (dp * d_v + dp), bytes_per_value)

@@ -11,8 +11,7 @@ small product per query. No n_q × n_k matrix and no softmax: O(n·d'·d_v) time
 * :func:`linear_attention` — non-causal (S and z over all keys) or causal (prefix sums of S and z),
   the causal one **chunked**: quadratic inside chunks of ``chunk`` tokens, a running d'×d_v state
   across them, so nearly all the work is batched matrix products;
-* :func:`linear_attention_recurrent` — causal, one token at a time with a d'×d_v state: the RNN view
-  (how a decoder generates), built from :func:`linear_attention_step`;
+* the recurrent form (one token at a time, the RNN view): :mod:`tutor_lib.linear.recurrent`;
 * :func:`quadratic_linear_attention` — the readable O(n²) reference: the same model with the
   n_q × n_k matrix φ(Q)φ(K)ᵀ built (and masked) explicitly;
 * cost models (FLOPs of the two orders, the decode state's bytes): :mod:`tutor_lib.linear.cost_model`.
@@ -32,15 +31,13 @@ import torch.nn.functional as F
 
 from tutor_lib._validate import check_bool, check_int
 from tutor_lib.limits import guard_bytes
-from tutor_lib.torch_ops import as_qkv_tensors, check_tensor
+from tutor_lib.torch_ops import as_qkv_tensors, check_output
 
 __all__ = [
     "elu_feature_map",
     "apply_feature_map",
     "linear_attention",
     "linear_attention_from_features",
-    "linear_attention_recurrent",
-    "linear_attention_step",
     "quadratic_linear_attention",
     "DEFAULT_CHUNK",
     "PIECE_CHUNKS",
@@ -167,16 +164,37 @@ def linear_attention_from_features(
     return _linear_core(phi_q, phi_k, v, causal, chunk)
 
 
+def _check_chunk(chunk) -> int:
+    return DEFAULT_CHUNK if chunk is None else check_int(chunk, "chunk", minimum=1)
+
+
+def _guard_chunks(batch: int, n: int, chunk: int, element_size: int, what: str) -> None:
+    """The causal form's largest temporaries: per piece of ≤ PIECE_CHUNKS·C tokens, the C × C
+    scores of every chunk, (batch, piece, C) values. A chunk ≥ n is one n × n matrix."""
+    c = min(chunk, n)  # a chunk longer than the sequence is the whole sequence
+    piece = min(n, PIECE_CHUNKS * c)
+    guard_bytes(
+        batch * piece * c * element_size,
+        f"{what}(causal, n={n}, chunk={chunk})",
+        hint=f"use a smaller chunk (default {DEFAULT_CHUNK})",
+    )
+
+
 def _linear_core(phi_q, phi_k, v, causal, chunk) -> torch.Tensor:
     """:func:`linear_attention_from_features` on checked tensors (leading dims already broadcast)."""
     causal = check_bool(causal, "causal")
-    chunk = DEFAULT_CHUNK if chunk is None else check_int(chunk, "chunk", minimum=1)
+    chunk = _check_chunk(chunk)
     *lead, n_q, dp = phi_q.shape
     n_k, d_v = v.shape[-2:]
+    guard_bytes(  # [numerator, normalizer] and the output: (..., n_q, d_v + 1) and (..., n_q, d_v)
+        math.prod(lead) * n_q * (2 * d_v + 1) * v.element_size(),
+        f"linear_attention(n_q={n_q}, d_v={d_v})",
+    )
     v1 = _with_ones(v)  # (..., n_k, d_v + 1)
     if not causal:
         # S = φ(K)ᵀ[V, 1]: (..., d', d_v + 1), then out = φ(Q) S (..., n_q, d_v + 1)
-        return _normalise(phi_q @ (phi_k.transpose(-1, -2) @ v1))
+        return check_output(_normalise(phi_q @ (phi_k.transpose(-1, -2) @ v1)))
+    _guard_chunks(math.prod(lead), n_q, chunk, v.element_size(), "linear_attention")
     pq = phi_q.reshape(-1, n_q, dp)  # (b, n_q, d')
     pk = phi_k.reshape(-1, n_k, dp)
     v1 = v1.reshape(-1, n_k, d_v + 1)
@@ -191,7 +209,7 @@ def _linear_core(phi_q, phi_k, v, causal, chunk) -> torch.Tensor:
     else:
         out = pq.new_zeros(pq.shape[0], n_q, d_v + 1)
         out[:, start:] = _causal_chunked(pq[:, start:], pk, v1, chunk, state)
-    return _normalise(out).reshape(*lead, n_q, d_v)
+    return check_output(_normalise(out).reshape(*lead, n_q, d_v))
 
 
 def linear_attention(
@@ -213,7 +231,8 @@ def linear_attention(
     No scale: φ sees q and k as they are (Katharopoulos et al.).
     """
     q, k, v = as_qkv_tensors(q, k, v)
-    if check_bool(causal, "causal") and q.shape[-2] == k.shape[-2] > PIECE_CHUNKS * (chunk or 1):
+    pieces_above = PIECE_CHUNKS * (1 if chunk is None else _check_chunk(chunk))
+    if check_bool(causal, "causal") and q.shape[-2] == k.shape[-2] > pieces_above:
         return _causal_in_pieces(q, k, v, feature_map, chunk)
     phi_q = apply_feature_map(feature_map, q, "q")
     phi_k = apply_feature_map(feature_map, k, "k")
@@ -230,8 +249,9 @@ def _causal_in_pieces(q, k, v, feature_map, chunk) -> torch.Tensor:
     ``PIECE_CHUNKS · chunk`` tokens at a time, the state carried across. Every temporary is the
     size of one piece, so it stays in the CPU caches (and is reused by the allocator) whatever n
     is: the time per token does not grow with n. Same result as the whole-sequence path."""
-    chunk = DEFAULT_CHUNK if chunk is None else check_int(chunk, "chunk", minimum=1)
+    chunk = _check_chunk(chunk)
     *lead, n, d_k = q.shape
+    _guard_chunks(math.prod(lead), n, chunk, v.element_size(), "linear_attention")
     step = PIECE_CHUNKS * chunk
     qb, kb = q.reshape(-1, n, d_k), k.reshape(-1, n, d_k)  # (b, n, d_k)
     vb = v.reshape(-1, n, v.shape[-1])  # (b, n, d_v)
@@ -244,70 +264,7 @@ def _causal_in_pieces(q, k, v, feature_map, chunk) -> torch.Tensor:
             raise ValueError("feature_map must give q and k the same number of features")
         out, state = _chunks(phi_q, phi_k, _with_ones(vb[:, piece]), chunk, state)
         outputs.append(_normalise(out))  # (b, piece, d_v)
-    return torch.cat(outputs, dim=1).view(*lead, n, v.shape[-1])
-
-
-def _check_step_shapes(s, z, q, k, v) -> None:
-    for name, t in (("s", s), ("z", z), ("q", q), ("k", k), ("v", v)):
-        check_tensor(t, name)
-    if s.ndim < 2 or z.shape != s.shape[:-1]:
-        raise ValueError(
-            f"s must be (..., d', d_v) and z (..., d'), got s {tuple(s.shape)}, z {tuple(z.shape)}"
-        )
-    if q.shape != k.shape or v.shape[-1] != s.shape[-1]:
-        raise ValueError(
-            f"q and k must be (..., d_k) and v (..., d_v) with d_v = s.shape[-1] = {s.shape[-1]}, "
-            f"got q {tuple(q.shape)}, k {tuple(k.shape)}, v {tuple(v.shape)}"
-        )
-
-
-def linear_attention_step(
-    s, z, q, k, v, *, feature_map: Callable = elu_feature_map
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """One token of causal linear attention as an RNN: read the new key, then answer the query.
-
-    s: (..., d', d_v) = Σ_{j < t} φ(k_j) v_jᵀ, z: (..., d') = Σ_{j < t} φ(k_j) (zeros at t = 0);
-    q, k: (..., d_k), v: (..., d_v) of token t. Returns ``(out (..., d_v), s_new, z_new)`` with
-    s_new = s + φ(k) vᵀ, z_new = z + φ(k), out = φ(q)ᵀ s_new / φ(q)ᵀ z_new (0 if that is 0).
-    The state has the same size at every t: O(d'·d_v) memory per head, however long the context.
-    """
-    _check_step_shapes(s, z, q, k, v)
-    phi_q = apply_feature_map(feature_map, q.unsqueeze(-2), "q").squeeze(-2)  # (..., d')
-    phi_k = apply_feature_map(feature_map, k.unsqueeze(-2), "k").squeeze(-2)
-    if phi_k.shape[-1] != s.shape[-2]:
-        raise ValueError(f"feature_map gives {phi_k.shape[-1]} features, s has {s.shape[-2]}")
-    # S_t = S_{t-1} + φ(k_t) v_tᵀ ;  z_t = z_{t-1} + φ(k_t)
-    s_new = s + phi_k.unsqueeze(-1) * v.unsqueeze(-2)
-    z_new = z + phi_k
-    # y_t = φ(q_t)ᵀ S_t / φ(q_t)ᵀ z_t
-    num = (phi_q.unsqueeze(-2) @ s_new).squeeze(-2)  # (..., d_v)
-    den = (phi_q * z_new).sum(-1, keepdim=True)  # (..., 1)
-    return num / torch.where(den > 0, den, torch.ones_like(den)), s_new, z_new
-
-
-def linear_attention_recurrent(q, k, v, *, feature_map: Callable = elu_feature_map) -> torch.Tensor:
-    """Causal linear attention token by token (a Python loop over keys, for teaching and decoding).
-
-    q: (..., n_q, d_k), k: (..., n_k, d_k), v: (..., n_k, d_v) → (..., n_q, d_v); bottom-right causal
-    (query i sees keys 0 … i + n_k − n_q), == ``linear_attention(q, k, v, causal=True)``. Each
-    step calls :func:`linear_attention_step`; only the state (s, z) is carried from token to token.
-    """
-    q, k, v = as_qkv_tensors(q, k, v)
-    *lead, n_q, _ = q.shape
-    n_k, d_v = v.shape[-2:]
-    d_feat = apply_feature_map(feature_map, k[..., :1, :], "k").shape[-1]
-    s = q.new_zeros(*lead, d_feat, d_v)
-    z = q.new_zeros(*lead, d_feat)
-    outputs = [q.new_zeros(*lead, d_v)] * max(0, n_q - n_k)  # queries that see no key: 0
-    offset = n_k - n_q
-    for j in range(n_k):  # key j is read; query j − offset (if any) answers right after
-        i = max(0, j - offset)  # with no query for this key yet, step with query 0 and drop it
-        out, s, z = linear_attention_step(
-            s, z, q[..., i, :], k[..., j, :], v[..., j, :], feature_map=feature_map
-        )
-        if j >= offset:
-            outputs.append(out)
-    return torch.stack(outputs, dim=-2)  # (..., n_q, d_v)
+    return check_output(torch.cat(outputs, dim=1).view(*lead, n, v.shape[-1]))
 
 
 def quadratic_linear_attention(

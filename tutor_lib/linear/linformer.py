@@ -10,12 +10,14 @@ With E = F = I (k_proj = n) it is exactly softmax attention.
 
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn.functional as F
 
 from tutor_lib._validate import check_int
 from tutor_lib.limits import guard_bytes
-from tutor_lib.torch_ops import as_qkv_tensors, check_tensor, default_scale
+from tutor_lib.torch_ops import as_qkv_tensors, check_float_dtype, check_tensor, default_scale
 
 __all__ = ["linformer_attention", "linformer_projection"]
 
@@ -45,6 +47,12 @@ def linformer_attention(q, k, v, e, f, *, scale: float | None = None) -> torch.T
         raise ValueError(
             f"e and f must project to the same k_proj, got {e.shape[0]} and {f.shape[0]}"
         )
+    *lead, n_q, _ = q.shape
+    guard_bytes(  # the n_q × k_proj scores (and their softmax)
+        2 * math.prod(lead) * n_q * e.shape[0] * q.element_size(),
+        f"linformer_attention(n_q={n_q}, k_proj={e.shape[0]})",
+        hint="use a smaller k_proj",
+    )
     k_proj = e @ k  # E K: k_proj summary keys     (..., k_proj, d_k)
     v_proj = f @ v  # F V: k_proj summary values   (..., k_proj, d_v)
     return F.scaled_dot_product_attention(
@@ -60,6 +68,7 @@ def linformer_projection(
     k_proj = check_int(k_proj, "k_proj", minimum=1)
     n = check_int(n, "n", minimum=1)
     seed = check_int(seed, "seed", minimum=0)
+    check_float_dtype(dtype, "dtype")
     guard_bytes(k_proj * n * 8, f"linformer_projection(k_proj={k_proj}, n={n})")
     g = torch.Generator().manual_seed(seed)
     return (torch.randn(k_proj, n, generator=g, dtype=torch.float64) / k_proj**0.5).to(dtype)

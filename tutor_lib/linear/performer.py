@@ -18,6 +18,7 @@ directions, each rescaled to the length of an independent Gaussian vector (χ_d 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 
 import numpy as np
 import torch
@@ -26,7 +27,7 @@ import torch.nn.functional as F
 from tutor_lib._validate import check_bool, check_int, default_scale
 from tutor_lib.limits import guard_bytes
 from tutor_lib.linear.kernel import linear_attention_from_features
-from tutor_lib.torch_ops import as_qkv_tensors, check_tensor
+from tutor_lib.torch_ops import as_qkv_tensors, check_float_dtype, check_tensor
 
 __all__ = ["random_projection", "performer_features", "performer_attention", "performer_error"]
 
@@ -51,6 +52,7 @@ def random_projection(
     dim = check_int(dim, "dim", minimum=1)
     seed = check_int(seed, "seed", minimum=0, maximum=_MAX_SEED)
     orthogonal = check_bool(orthogonal, "orthogonal")
+    check_float_dtype(dtype, "dtype")
     guard_bytes(2 * m * dim * 8, f"random_projection(num_features={m}, dim={dim})")
     g = torch.Generator().manual_seed(seed)
     if not orthogonal:
@@ -95,6 +97,11 @@ def performer_features(x, projection) -> torch.Tensor:
         raise ValueError(f"x must have shape (..., d >= 1), got {tuple(x.shape)}")
     projection = _check_projection(projection, x.shape[-1], x.dtype)
     m = projection.shape[0]
+    guard_bytes(
+        x[..., 0].numel() * m * x.element_size(),
+        f"performer_features(n={x[..., 0].numel()}, num_features={m})",
+        hint="use fewer features",
+    )
     return torch.exp(_feature_logits(x, projection)) / math.sqrt(m)
 
 
@@ -149,13 +156,21 @@ def performer_error(
     exact softmax attention (torch SDPA), one value per seed in ``seeds``: shape (len(seeds),)."""
     q, k, v = as_qkv_tensors(q, k, v)
     causal = check_bool(causal, "causal")
+    if isinstance(seeds, (str, bytes)) or not isinstance(seeds, Iterable):
+        raise TypeError(f"seeds must be a sequence of ints (e.g. range(5)), got {seeds!r}")
     seeds = [check_int(s, "seeds[i]", minimum=0, maximum=_MAX_SEED) for s in seeds]
     if not seeds:
         raise ValueError("seeds must contain at least one seed")
     n_q, n_k = q.shape[-2], k.shape[-2]
+    # the exact reference: SDPA on CPU builds the (..., n_q, n_k) scores and their softmax (and the
+    # causal mask): O(n²), unlike the estimate it checks
+    guard_bytes(
+        2 * math.prod(q.shape[:-2]) * n_q * n_k * q.element_size() + causal * n_q * n_k,
+        f"performer_error(n_q={n_q}, n_k={n_k})",
+        hint="the exact softmax reference is O(n²): compare on a shorter sequence",
+    )
     mask = None
     if causal:  # bottom-right: key j allowed for query i iff j ≤ i + n_k − n_q
-        guard_bytes(n_q * n_k, f"performer_error(causal, n_q={n_q}, n_k={n_k})")
         mask = torch.ones(n_q, n_k, dtype=torch.bool).tril(n_k - n_q)
     exact = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
     norm = exact.norm()

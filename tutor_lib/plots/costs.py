@@ -3,12 +3,13 @@
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Mapping, Sequence
 
 import numpy as np
 from matplotlib.ticker import LogLocator, NullLocator
 
-from tutor_lib._validate import as_float_array, check_int
+from tutor_lib._validate import as_float_array, check_int, check_positive_float
 from tutor_lib.costs import GIB, crossover_length, layer_flops
 from tutor_lib.measure import loglog_slope
 from tutor_lib.plots._axes import new_axes
@@ -67,9 +68,21 @@ def memory_axis_limits(
     """GiB limits (low, high) of a log axis that holds every byte count in ``values`` (and the
     ``limit_gib`` line), with room for the value labels: pass it as ``xlim`` to several
     :func:`plot_memory_bars` calls so that they share one scale."""
-    gib = [float(v) / GIB for group in values for v in group.values()]
+    gib = []
+    for group in values:
+        if not isinstance(group, Mapping):
+            raise TypeError(f"values must be dicts label → bytes, got {type(group).__name__}")
+        for label, count in group.items():
+            if isinstance(count, bool) or not isinstance(count, numbers.Real):
+                raise TypeError(f"values[{label!r}] must be a number of bytes, got {count!r}")
+            try:
+                gib.append(float(count) / GIB)
+            except OverflowError:
+                raise ValueError(f"values[{label!r}] is too large to draw") from None
     if not gib or min(gib) <= 0 or not np.all(np.isfinite(gib)):
         raise ValueError("values must contain finite byte counts > 0")
+    if limit_gib is not None:
+        limit_gib = check_positive_float(limit_gib, "limit_gib")
     high = max(max(gib), limit_gib or 0)
     return min(gib) / 4, high * 40
 

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from tutor_lib.plots._axes import new_axes
+from tutor_lib.plots._axes import finite_values, new_axes, optional_positive, series_values
 
 __all__ = ["plot_grid", "plot_scheme_errors", "plot_error_curves"]
 
@@ -24,9 +24,11 @@ def plot_grid(values, levels, *, ax=None, title: str | None = None, span: float 
     ``span``: the x axis shows [-span, span] (default: max |values|); levels outside are not drawn,
     and the title should say how many of them are in view. Returns the Axes.
     """
-    values = np.asarray(values, dtype=float).ravel()
-    levels = np.asarray(levels, dtype=float).ravel()
-    span = float(np.abs(values).max()) if span is None else float(span)
+    values = finite_values(values, "values", min_ndim=0).ravel()
+    levels = finite_values(levels, "levels", min_ndim=0).ravel()
+    if span is None:  # all-zero values: a unit span, so the axis is not empty
+        span = float(np.abs(values).max()) or 1.0
+    span = optional_positive(span, "span")
     ax = new_axes(ax, (5.0, 3.0))
     ax.hist(values, bins=60, range=(-span, span), color="tab:grey", alpha=0.7)
     shown = levels[np.abs(levels) <= span]
@@ -45,8 +47,14 @@ def plot_scheme_errors(
     title: str | None = None,
 ):
     """Bars of relative error per scheme (log y axis), ``highlight`` drawn opaque. Returns Axes."""
+    if not isinstance(errors, Mapping):
+        raise TypeError(f"errors must be a dict scheme → error, got {type(errors).__name__}")
+    if not errors:
+        raise ValueError("errors must contain at least one scheme")
     names = list(errors)
-    heights = np.array([errors[name] for name in names], dtype=float)
+    heights = finite_values([errors[name] for name in names], "errors", positive=True)
+    if highlight is not None and highlight not in errors:
+        raise ValueError(f"highlight must be one of {names} (or None), got {highlight!r}")
     ax = new_axes(ax, (4.0, 3.0))
     bars = ax.bar(names, heights, color=[SCHEME_COLOURS.get(n, "tab:grey") for n in names])
     for name, bar in zip(names, bars, strict=True):
@@ -73,13 +81,14 @@ def plot_error_curves(
     ax=None,
     title: str | None = None,
 ):
-    """One line per scheme: relative error (log y) against ``xs``. Returns the Axes."""
-    xs = np.asarray(xs, dtype=float)
+    """One line per scheme (``curves``: scheme → errors > 0, one per x): relative error (log y)
+    against ``xs``. Returns the Axes."""
+    xs = finite_values(xs, "xs")
+    if xs.ndim != 1:
+        raise ValueError(f"xs must be 1-D, got shape {xs.shape}")
+    lines = series_values(curves, xs.shape, "curves", positive=True)
     ax = new_axes(ax, (5.0, 3.2))
-    for name, ys in curves.items():
-        ys = np.asarray(ys, dtype=float)
-        if ys.shape != xs.shape:
-            raise ValueError(f"curve {name!r} has {ys.shape} points, xs has {xs.shape}")
+    for name, ys in lines.items():
         ax.plot(xs, ys, marker="o", markersize=3, label=name, color=SCHEME_COLOURS.get(name))
     ax.set(yscale="log", xlabel=xlabel, ylabel="relative error of y = xW")
     ax.set_title(title or "error vs outlier magnitude", fontsize=10)

@@ -3,6 +3,8 @@ activations) against one device's memory, and measured saved bytes vs depth."""
 
 from __future__ import annotations
 
+import math
+import numbers
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -10,13 +12,39 @@ from matplotlib.ticker import NullLocator
 
 from tutor_lib.costs import GIB, TRAINING_PARTS
 from tutor_lib.measure import loglog_slope
-from tutor_lib.plots._axes import new_axes
+from tutor_lib.plots._axes import finite_values, new_axes, optional_positive, series_values
 
 __all__ = ["plot_training_budget", "plot_saved_vs_depth"]
 
 PART_COLOURS = dict(
     zip(TRAINING_PARTS, ("tab:blue", "tab:orange", "tab:green", "tab:red"), strict=True)
 )
+
+
+def _budget_gib(rows) -> np.ndarray:
+    """rows (label → bytes by part) checked, as GiB: (len(TRAINING_PARTS), len(rows))."""
+    if not isinstance(rows, Mapping):
+        raise TypeError(f"rows must be a dict label → bytes by part, got {type(rows).__name__}")
+    if not rows:
+        raise ValueError("rows must contain at least one bar")
+    for label, parts in rows.items():
+        if not isinstance(parts, Mapping):
+            raise TypeError(
+                f"rows[{label!r}] must be a dict part → bytes, got {type(parts).__name__}"
+            )
+    gib = np.zeros((len(TRAINING_PARTS), len(rows)))
+    for j, (label, parts) in enumerate(rows.items()):
+        for i, part in enumerate(TRAINING_PARTS):
+            value, where = parts.get(part, 0), f"rows[{label!r}][{part!r}]"
+            if isinstance(value, bool) or not isinstance(value, numbers.Real):
+                raise TypeError(f"{where} must be a number of bytes, got {type(value).__name__}")
+            try:
+                gib[i, j] = value / GIB  # exact ints beyond int64 are fine, beyond 1e308 not
+            except OverflowError:
+                raise ValueError(f"{where} is too large to draw") from None
+            if not (math.isfinite(gib[i, j]) and gib[i, j] >= 0):
+                raise ValueError(f"{where} must be a finite number of bytes >= 0, got {value}")
+    return gib
 
 
 def plot_training_budget(
@@ -33,18 +61,15 @@ def plot_training_budget(
     ``limit_bytes`` draws a vertical line (e.g. one 80 GB GPU). The first row is on top. Returns the
     Axes.
     """
-    if not rows:
-        raise ValueError("rows must contain at least one bar")
+    gib = _budget_gib(rows)  # (part, row)
+    limit_bytes = optional_positive(limit_bytes, "limit_bytes")
     labels = list(rows)
     ax = new_axes(ax, (6.0, 0.9 + 0.5 * len(labels)))
     y = np.arange(len(labels))[::-1]  # first row on top
     left = np.zeros(len(labels))
-    for part in TRAINING_PARTS:
-        gib = np.array([float(rows[label].get(part, 0)) for label in labels]) / GIB
-        if np.any(gib < 0) or not np.all(np.isfinite(gib)):
-            raise ValueError(f"the {part!r} bytes must be finite and >= 0")
-        ax.barh(y, gib, left=left, color=PART_COLOURS[part], label=part, height=0.6)
-        left += gib
+    for part, widths in zip(TRAINING_PARTS, gib, strict=True):
+        ax.barh(y, widths, left=left, color=PART_COLOURS[part], label=part, height=0.6)
+        left += widths
     for yi, total in zip(y, left, strict=True):
         ax.text(
             total,
@@ -74,18 +99,12 @@ def plot_saved_vs_depth(
 ):
     """Saved bytes (label → one value per depth, > 0) against depth L on log-log axes, each line's
     fitted slope in the legend (1: ∝ L, 0.5: ∝ √L, 0: constant). Returns the Axes."""
-    depths = np.asarray(depths, dtype=float)
+    depths = finite_values(depths, "depths")
     if depths.ndim != 1 or depths.size < 2 or np.any(depths < 1):
         raise ValueError(f"depths must be at least 2 values >= 1, got {depths.tolist()}")
-    if not series:
-        raise ValueError("series must contain at least one line")
+    lines = series_values(series, depths.shape, positive=True)
     ax = new_axes(ax, (4.6, 3.2))
-    for label, values in series.items():
-        values = np.asarray(values, dtype=float)
-        if values.shape != depths.shape:
-            raise ValueError(
-                f"series {label!r} has {values.shape} values for {depths.shape} depths"
-            )
+    for label, values in lines.items():
         ax.plot(depths, values, "o-", label=f"{label} (slope {loglog_slope(depths, values):.2f})")
     ax.set(xscale="log", yscale="log", xlabel="depth L (blocks)", ylabel="bytes saved for backward")
     ax.set_xticks(depths, labels=[f"{d:g}" for d in depths])

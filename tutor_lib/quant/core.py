@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from tutor_lib._validate import as_float_array, check_bool, check_finite, check_int
@@ -88,11 +90,13 @@ def dequantize(q, scale, zero_point) -> np.ndarray:
             raise TypeError(f"{name} must hold integers, got dtype {arr.dtype}")
     scale = as_finite_array(scale, "scale")
     try:
-        np.broadcast_shapes(q.shape, scale.shape, zero_point.shape)
+        shape = np.broadcast_shapes(q.shape, scale.shape, zero_point.shape)
     except ValueError:
         raise ValueError(
             f"q {q.shape}, scale {scale.shape} and zero_point {zero_point.shape} must broadcast"
         ) from None
+    # the int64 difference and the float result, both of the broadcast shape
+    guard_bytes(16 * math.prod(shape), f"dequantize(q {q.shape}, scale {scale.shape})")
     # subtract in int64: uint8 - int32 must not wrap around
     return scale * (q.astype(np.int64) - zero_point.astype(np.int64)).astype(scale.dtype)
 

@@ -88,7 +88,8 @@ def kv_cache_quant_bytes(
     group = check_int(group, "group", minimum=1)
     batch = check_int(batch, "batch", minimum=1)
     scale_bytes = check_int(scale_bytes, "scale_bytes", minimum=1)
-    payload = kv_cache_bytes(s, tokens, bits / 8, batch)
+    # ⌈values · bits / 8⌉ whole bytes, exact for any size (bits / 8 may not give whole bytes)
+    payload = -(-kv_cache_bytes(s, tokens, 1, batch) * bits // 8)
     pairs_k = s.kv_heads * s.d_head * math.ceil(tokens / group)  # per layer
     pairs_v = s.kv_heads * tokens * math.ceil(s.d_head / group)
     scales = s.n_layers * batch * (pairs_k + pairs_v) * 2 * scale_bytes
@@ -101,8 +102,8 @@ def compress_kv(k, v, stride: int) -> tuple[np.ndarray, np.ndarray]:
     n mod stride leftover tokens. (Liu et al. 2018 learn a strided convolution, kernel = stride = 3;
     the mean is that convolution with fixed, equal weights.)"""
     k, v = _as_kv(k, v)
-    stride = check_int(stride, "stride", minimum=1)
     n = k.shape[-2]
+    stride = min(check_int(stride, "stride", minimum=1), n)  # longer than n: one slot of all n
     slots = -(-n // stride)
     counts = np.minimum(stride, n - stride * np.arange(slots))[
         :, None

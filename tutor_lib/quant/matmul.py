@@ -12,6 +12,7 @@ import torch
 from tutor_lib._validate import check_int
 from tutor_lib.limits import guard_bytes
 from tutor_lib.quant.core import as_finite_array, fake_quantize, int8_matmul, quantize
+from tutor_lib.torch_ops import check_tensor
 
 __all__ = [
     "SCHEMES",
@@ -49,11 +50,20 @@ def outlier_activations(
     return x
 
 
-def _as_matrices(x, w) -> tuple[np.ndarray, np.ndarray]:
+def _as_matrices(x, w, what: str) -> tuple[np.ndarray, np.ndarray]:
     x, w = as_finite_array(x, "x"), as_finite_array(w, "w")
     if x.ndim != 2 or w.ndim != 2 or x.shape[1] != w.shape[0]:
         raise ValueError(f"x (n, d_in) and w (d_in, d_out) must be 2-D, got {x.shape}, {w.shape}")
+    (n, d_in), d_out = x.shape, w.shape[1]
+    # quantized (or fake-quantized) copies of x and w, and the float64 output y
+    guard_bytes(8 * (n * d_in + d_in * d_out + n * d_out), f"{what}({x.shape} @ {w.shape})")
     return x, w
+
+
+def _check_scheme(scheme) -> str:
+    if not isinstance(scheme, str) or scheme not in SCHEMES:
+        raise ValueError(f"scheme must be one of {SCHEMES}, got {scheme!r}")
+    return scheme
 
 
 def _threshold(threshold) -> float:
@@ -93,7 +103,7 @@ def llm_int8_matmul(x, w, threshold: float = 6.0) -> np.ndarray:
     """y ≈ x @ w by LLM.int8(): the feature columns of x (n, d_in) with any |x| ≥ ``threshold``
     (and the matching rows of w (d_in, d_out)) are multiplied in float; all other columns in
     vector-wise int8. ``threshold=inf`` gives plain vector-wise int8."""
-    x, w = _as_matrices(x, w)
+    x, w = _as_matrices(x, w, "llm_int8_matmul")
     return _decomposed(x, w, 8, _threshold(threshold))
 
 
@@ -110,8 +120,9 @@ def quantized_matmul(x, w, bits: int = 8, *, scheme: str = "token", threshold: f
       kernel can factor it out: simulated here in float (fake quantization) to show its error;
     * ``"llm.int8"``: :func:`llm_int8_matmul`'s decomposition, at ``bits``.
     """
-    x, w = _as_matrices(x, w)
+    x, w = _as_matrices(x, w, "quantized_matmul")
     bits = check_int(bits, "bits", minimum=2, maximum=8)
+    scheme = _check_scheme(scheme)
     if scheme == "tensor":
         (x_q, s_x, _), (w_q, s_w, _) = quantize(x, bits), quantize(w, bits)
         return s_x * s_w * int8_matmul(x_q, w_q)
@@ -119,9 +130,7 @@ def quantized_matmul(x, w, bits: int = 8, *, scheme: str = "token", threshold: f
         return _vectorwise(x, w, bits)
     if scheme == "channel":
         return fake_quantize(x, bits, axis=1) @ fake_quantize(w, bits, axis=1)
-    if scheme == "llm.int8":
-        return _decomposed(x, w, bits, _threshold(threshold))
-    raise ValueError(f"scheme must be one of {SCHEMES}, got {scheme!r}")
+    return _decomposed(x, w, bits, _threshold(threshold))  # "llm.int8"
 
 
 def activation_scales(x, bits: int = 8, *, scheme: str = "token", threshold: float = 6.0):
@@ -131,9 +140,7 @@ def activation_scales(x, bits: int = 8, *, scheme: str = "token", threshold: flo
     if x.ndim != 2:
         raise ValueError(f"x must be 2-D (tokens, channels), got shape {x.shape}")
     bits = check_int(bits, "bits", minimum=2, maximum=8)
-    axis = {"tensor": None, "token": 0, "channel": 1, "llm.int8": 0}.get(scheme, "?")
-    if axis == "?":
-        raise ValueError(f"scheme must be one of {SCHEMES}, got {scheme!r}")
+    axis = {"tensor": None, "token": 0, "channel": 1, "llm.int8": 0}[_check_scheme(scheme)]
     if scheme != "llm.int8":
         return np.broadcast_to(quantize(x, bits, axis=axis)[1], x.shape).copy()
     scales = np.zeros_like(x)
@@ -155,11 +162,9 @@ def quantized_bytes(
     outliers = check_int(outliers, "outliers", minimum=0, maximum=d)
     scale_bytes = check_int(scale_bytes, "scale_bytes", minimum=1)
     counts = {"tensor": 1, "token": n, "channel": d, "llm.int8": n}
-    if scheme not in counts:
-        raise ValueError(f"scheme must be one of {SCHEMES}, got {scheme!r}")
-    kept = outliers if scheme == "llm.int8" else 0
+    kept = outliers if _check_scheme(scheme) == "llm.int8" else 0
     parts = {
-        "values": math.ceil(n * (d - kept) * bits / 8),
+        "values": -(-n * (d - kept) * bits // 8),  # whole bytes, exact for any n: ⌈n·d·b / 8⌉
         "scales": counts[scheme] * scale_bytes,
         "outliers": 2 * n * kept,
     }
@@ -184,7 +189,14 @@ def weight_only_matvec(w_q, scale, x, *, block_rows: int = 256) -> torch.Tensor:
             f"need w_q (d_out, d_in), scale (d_out,), x (..., d_in); got "
             f"{tuple(w_q.shape)}, {tuple(scale.shape)}, {tuple(x.shape)}"
         )
+    check_tensor(scale, "scale")
+    check_tensor(x, "x")
     block_rows = check_int(block_rows, "block_rows", minimum=1)
+    d_out, d_in = w_q.shape
+    guard_bytes(  # the output, and one block of float weights
+        (x[..., 0].numel() * d_out + min(block_rows, d_out) * d_in) * x.element_size(),
+        f"weight_only_matvec(w_q {tuple(w_q.shape)}, x {tuple(x.shape)})",
+    )
     y = torch.empty(*x.shape[:-1], w_q.shape[0], dtype=x.dtype)
     for start in range(0, w_q.shape[0], block_rows):
         rows = slice(start, start + block_rows)

@@ -32,11 +32,20 @@ def _check_dropout(p) -> float:
     return float(p)
 
 
-def _check_input(x, d_model: int) -> torch.Tensor:
+def _check_input(x, d_model: int, dtype: torch.dtype) -> torch.Tensor:
     check_tensor(x, "x")
     if x.ndim != 3 or x.shape[-1] != d_model:
         raise ValueError(f"x must have shape (batch, n, {d_model}), got {tuple(x.shape)}")
+    if x.dtype != dtype:
+        raise TypeError(
+            f"x must have the parameters' dtype {dtype}, got {x.dtype} (or .to(x.dtype))"
+        )
     return x
+
+
+def _guard_parameters(count: int, what: str) -> None:
+    """The parameters are allocated (and initialised) at construction: check their bytes first."""
+    guard_bytes(count * torch.get_default_dtype().itemsize, what)
 
 
 class AttentionSublayer(nn.Module):
@@ -54,20 +63,23 @@ class AttentionSublayer(nn.Module):
             raise ValueError(f"d_model ({d_model}) must be divisible by num_heads ({num_heads})")
         self.dropout = _check_dropout(dropout)
         self.fused = check_bool(fused, "fused")
+        # W_QKV, W_O (with biases) and the LayerNorm: 4d² + 6d
+        _guard_parameters(4 * d_model**2 + 6 * d_model, f"AttentionSublayer(d_model={d_model})")
         self.norm = nn.LayerNorm(d_model)
         self.qkv = nn.Linear(d_model, 3 * d_model)
         self.out = nn.Linear(d_model, d_model)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        b, n, d = _check_input(x, self.d_model).shape
+        b, n, d = _check_input(x, self.d_model, self.out.weight.dtype).shape
         h, d_head = self.num_heads, d // self.num_heads
         p = self.dropout if self.training else 0.0
         # q, k, v: (b, h, n, d_head), views of one (b, n, 3d) tensor
         q, k, v = self.qkv(self.norm(x)).view(b, n, 3, h, d_head).permute(2, 0, 3, 1, 4)
+        if not self.fused or p > 0:  # with dropout SDPA falls back to its n × n math path
+            guard_bytes(3 * b * h * n * n * x.element_size(), f"AttentionSublayer(n={n})")
         if self.fused:
             y = F.scaled_dot_product_attention(q, k, v, dropout_p=p, is_causal=True)
         else:
-            guard_bytes(3 * b * h * n * n * x.element_size(), f"AttentionSublayer(n={n})")
             # causal: key j > query i gets -inf (an added constant: nothing extra is saved)
             bias = torch.full((n, n), float("-inf"), dtype=x.dtype, device=x.device).triu(1)
             # S = QKᵀ/√d_head + bias, P = softmax(S): (b, h, n, n)
@@ -88,12 +100,16 @@ class MLPSublayer(nn.Module):
         self.d_model = check_int(d_model, "d_model", minimum=1)
         d_ff = 4 * d_model if d_ff is None else check_int(d_ff, "d_ff", minimum=1)
         self.dropout = _check_dropout(dropout)
+        # W_1, W_2 (with biases) and the LayerNorm: 2·d·d_ff + d_ff + 3d
+        _guard_parameters(
+            2 * d_model * d_ff + d_ff + 3 * d_model, f"MLPSublayer(d_model={d_model}, d_ff={d_ff})"
+        )
         self.norm = nn.LayerNorm(d_model)
         self.fc1 = nn.Linear(d_model, d_ff)
         self.fc2 = nn.Linear(d_ff, d_model)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        _check_input(x, self.d_model)
+        _check_input(x, self.d_model, self.fc2.weight.dtype)
         p = self.dropout if self.training else 0.0
         return F.dropout(self.fc2(F.gelu(self.fc1(self.norm(x)))), p)
 

@@ -50,20 +50,37 @@ def _check_callables(f, g) -> None:
             raise TypeError(f"{name} must be callable, got {type(fn).__name__}")
 
 
+def _apply(fn: Callable, x: torch.Tensor, name: str) -> torch.Tensor:
+    """``fn(x)``, which must be a tensor of x's shape and dtype: a coupling that broadcasts or
+    changes the shape could not be inverted (and would silently reshape the stream)."""
+    out = fn(x)
+    if not isinstance(out, torch.Tensor) or out.shape != x.shape or out.dtype != x.dtype:
+        what = (
+            f"{tuple(out.shape)} {out.dtype}"
+            if isinstance(out, torch.Tensor)
+            else type(out).__name__
+        )
+        raise TypeError(
+            f"{name} must map a tensor to one of the same shape and dtype, "
+            f"{tuple(x.shape)} {x.dtype}; got {what}"
+        )
+    return out
+
+
 def reversible_forward(f: Callable, g: Callable, x1: torch.Tensor, x2: torch.Tensor):
     """(y1, y2) = (x1 + f(x2), x2 + g(y1)). x1, x2: the same shape, e.g. (batch, n, d_model)."""
     _check_callables(f, g)
     _check_pair(x1, x2, ("x1", "x2"))
-    y1 = x1 + f(x2)  # y1 = x1 + f(x2)
-    return y1, x2 + g(y1)  # y2 = x2 + g(y1)
+    y1 = x1 + _apply(f, x2, "f")  # y1 = x1 + f(x2)
+    return y1, x2 + _apply(g, y1, "g")  # y2 = x2 + g(y1)
 
 
 def reversible_inverse(f: Callable, g: Callable, y1: torch.Tensor, y2: torch.Tensor):
     """(x1, x2) from the outputs: x2 = y2 − g(y1), then x1 = y1 − f(x2)."""
     _check_callables(f, g)
     _check_pair(y1, y2, ("y1", "y2"))
-    x2 = y2 - g(y1)  # x2 = y2 − g(y1)
-    return y1 - f(x2), x2  # x1 = y1 − f(x2)
+    x2 = y2 - _apply(g, y1, "g")  # x2 = y2 − g(y1)
+    return y1 - _apply(f, x2, "f"), x2  # x1 = y1 − f(x2)
 
 
 class ReversibleBlock(nn.Module):
@@ -100,10 +117,10 @@ class _ReplayRNG:
             torch.set_rng_state(self.saved)
 
 
-def _call(fn: nn.Module, x: torch.Tensor, states: list, preserve: bool) -> torch.Tensor:
+def _call(fn: nn.Module, x: torch.Tensor, states: list, preserve: bool, name: str):
     if preserve:
         states.append(torch.get_rng_state())
-    return fn(x)
+    return _apply(fn, x, name)
 
 
 def _leaf(t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -128,9 +145,9 @@ class _ReversibleFunction(torch.autograd.Function):
     def forward(ctx, x1, x2, blocks, preserve, *params):
         states: list = []
         with torch.no_grad():
-            for block in blocks:
-                x1 = x1 + _call(block.f, x2, states, preserve)  # y1 = x1 + f(x2)
-                x2 = x2 + _call(block.g, x1, states, preserve)  # y2 = x2 + g(y1)
+            for i, block in enumerate(blocks):
+                x1 = x1 + _call(block.f, x2, states, preserve, f"blocks[{i}].f")  # y1 = x1 + f(x2)
+                x2 = x2 + _call(block.g, x1, states, preserve, f"blocks[{i}].g")  # y2 = x2 + g(y1)
         ctx.blocks, ctx.params, ctx.states = blocks, params, states
         ctx.save_for_backward(x1, x2)
         return x1, x2

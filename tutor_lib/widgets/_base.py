@@ -78,10 +78,18 @@ def slider_style() -> dict:
 def guarded(update: Callable) -> Callable:
     """Decorate an explorer's redraw method ``update(self, change=None)``: any exception becomes
     a "could not draw this" note in ``self.info`` (kept as ``self.error``, None after a good
-    redraw), and notes waiting in ``self.pending_notes`` are shown under the plot, once."""
+    redraw), and notes waiting in ``self.pending_notes`` are shown under the plot, once.
+
+    A guarded method called from another one (a preset dropdown whose callback redraws) lets its
+    error through to the outermost guard, which reports it: an inner failure is not overwritten
+    by the outer call's success."""
 
     @functools.wraps(update)
     def redraw(self, change=None) -> None:
+        if self.__dict__.get("_in_guard"):
+            update(self, change)  # nested: the outer guard catches and reports
+            return
+        self._in_guard = True
         try:
             update(self, change)
         except Exception as err:  # noqa: BLE001 - never a traceback in front of a learner
@@ -89,6 +97,8 @@ def guarded(update: Callable) -> Callable:
             self.info.value = note_html("nothing drawn", warning=f"could not draw this: {err}")
         else:
             self.error = None
+        finally:
+            self._in_guard = False
         pending = getattr(self, "pending_notes", [])
         if pending:
             self.info.value += note_html("", warning="; ".join(pending))

@@ -16,7 +16,16 @@ from matplotlib.figure import Figure
 
 from tutor_lib import quant
 from tutor_lib.plots.quant import plot_grid, plot_scheme_errors
-from tutor_lib.widgets._base import image_widget, note_html, png_bytes, slider_style
+from tutor_lib.widgets._base import (
+    clamp_float,
+    clamp_int,
+    connect,
+    guarded,
+    image_widget,
+    note_html,
+    png_bytes,
+    slider_style,
+)
 
 __all__ = ["QuantizationExplorer", "quantization_explorer", "SCHEME_LABELS"]
 
@@ -35,11 +44,21 @@ class QuantizationExplorer(widgets.VBox):
 
     Current data: ``.x`` (64, 64), ``.outliers`` (outlier column indices), ``.column`` (the
     ordinary channel whose entry x[0, column] the grid belongs to), ``.step`` (its scale),
-    ``.levels`` (the grid), ``.errors`` (scheme → relative error of y = xW), ``.error`` (the chosen
-    scheme's), ``.bytes`` (see :func:`tutor_lib.quant.quantized_bytes`), ``.notes``.
+    ``.levels`` (the grid), ``.errors`` (scheme → relative error of y = xW), ``.output_error`` (the
+    chosen scheme's), ``.bytes`` (see :func:`tutor_lib.quant.quantized_bytes`), ``.notes``;
+    ``.error`` is the guard's (the exception of a failed redraw, else None). Starting values
+    outside the sliders are clamped, with a note.
     """
 
     def __init__(self, bits: int = 8, scheme: str = "tensor", magnitude: float = 20.0):
+        if not isinstance(scheme, str) or scheme not in SCHEME_LABELS.values():
+            raise ValueError(
+                f"scheme must be one of {list(SCHEME_LABELS.values())}, got {scheme!r}"
+            )
+        notes: list[str] = []
+        bits = clamp_int(bits, "bits", 2, 8, notes)
+        magnitude = clamp_float(magnitude, "magnitude", 0.0, 100.0, notes)
+        self.pending_notes = notes  # shown under the first drawing
         style = slider_style()
         self.bits = widgets.IntSlider(
             value=bits, min=2, max=8, description="bits", style=style, continuous_update=False
@@ -65,15 +84,12 @@ class QuantizationExplorer(widgets.VBox):
         self.info = widgets.HTML()
         controls = widgets.HBox([widgets.VBox([self.bits, self.magnitude]), self.scheme])
         super().__init__([controls, self.image, self.info])
-        for control in (self.bits, self.scheme, self.magnitude):
-            control.observe(self._update, names="value")
+        connect(self, (self.bits, self.scheme, self.magnitude))
         self._update()
 
+    @guarded
     def _update(self, _change=None) -> None:
-        try:
-            self._compute(self.bits.value, self.scheme.value, float(self.magnitude.value))
-        except Exception as err:  # noqa: BLE001 - never a traceback in front of a learner
-            self.info.value = note_html("nothing drawn", warning=f"could not draw this: {err}")
+        self._compute(self.bits.value, self.scheme.value, float(self.magnitude.value))
 
     def _compute(self, bits: int, scheme: str, magnitude: float) -> None:
         self.x = quant.outlier_activations(N_TOKENS, N_CHANNELS, magnitude, channels=1, seed=0)
@@ -88,7 +104,7 @@ class QuantizationExplorer(widgets.VBox):
             s: quant.relative_error(quant.quantized_matmul(self.x, self.w, bits, scheme=s), exact)
             for s in quant.SCHEMES
         }
-        self.error = self.errors[scheme]
+        self.output_error = self.errors[scheme]
         self.bytes = quant.quantized_bytes(
             N_TOKENS, N_CHANNELS, bits, scheme=scheme, outliers=len(self.outliers)
         )
@@ -128,7 +144,7 @@ class QuantizationExplorer(widgets.VBox):
         b = self.bytes
         fp16 = 2 * N_TOKENS * N_CHANNELS
         self.info.value = note_html(
-            f"relative error of y = xW: {self.error:.3g} · x stored in {b['total']:,} B = "
+            f"relative error of y = xW: {self.output_error:.3g} · x stored in {b['total']:,} B = "
             f"{b['values']:,} values + {b['scales']:,} scales + {b['outliers']:,} fp16 outliers "
             f"({b['total'] / fp16:.2f}× fp16's {fp16:,} B) · outlier channels (|x| ≥ "
             f"{THRESHOLD:g}): {len(self.outliers)}",

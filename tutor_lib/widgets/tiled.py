@@ -6,6 +6,10 @@ after (solid) the block. Right: the tile grid of a small attention matrix, which
 visited so far and which are being computed, with the bytes one tile step keeps on chip. The line
 below gives the running max, normalizer and partial output before and after rescaling, and at the
 last block whether the result equals the full softmax. Out-of-range steps are clamped with a note.
+
+Both route their callbacks through the widget guard (``.error``: the exception of a failed redraw,
+else None); starting values outside the sliders are clamped (or the nearest choice is used), with a
+note.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 import ipywidgets as widgets
 import numpy as np
 
+from tutor_lib._validate import check_bool
 from tutor_lib.attention import softmax
 from tutor_lib.costs import KIB, MIB
 from tutor_lib.limits import format_bytes
@@ -25,7 +30,17 @@ from tutor_lib.tiled import (
     tile_working_set_bytes,
     tiles_visited,
 )
-from tutor_lib.widgets._base import image_widget, new_figure, note_html, png_bytes, slider_style
+from tutor_lib.widgets._base import (
+    clamp_int,
+    connect,
+    guarded,
+    image_widget,
+    nearest_choice,
+    new_figure,
+    note_html,
+    png_bytes,
+    slider_style,
+)
 
 __all__ = [
     "HbmTrafficExplorer",
@@ -36,6 +51,7 @@ __all__ = [
 
 N_KEYS = 16  # keys of the query that is stepped through (and the size of the tile grid)
 D_V = 2  # width of the values, so the partial output is a short vector
+MAX_SEED = 20
 TILE_D = 64  # head dim used for the working-set bytes (fp32)
 
 
@@ -49,10 +65,16 @@ class OnlineSoftmaxStepper(widgets.VBox):
     Current data: ``.scores`` (N_KEYS,), ``.values`` (N_KEYS, D_V), ``.states`` (every step of
     :func:`tutor_lib.tiled.online_softmax_states`), ``.state`` (the current one), ``.visited`` and
     ``.skipped`` (tile grids), ``.working_set`` (bytes), ``.equals_softmax`` (None before the last
-    block), ``.notes``.
+    block), ``.notes``; ``.error`` (the guard's).
     """
 
     def __init__(self, block: int = 4, step: int = 1, seed: int = 0, causal: bool = False):
+        notes: list[str] = []
+        block = clamp_int(block, "block", 1, N_KEYS, notes)
+        step = clamp_int(step, "step", 1, N_KEYS, notes)
+        seed = clamp_int(seed, "seed", 0, MAX_SEED, notes)
+        causal = check_bool(causal, "causal")
+        self.pending_notes = notes  # shown under the first drawing
         style = slider_style()
         self.block_slider = widgets.IntSlider(
             value=block, min=1, max=N_KEYS, description="block", style=style
@@ -61,15 +83,14 @@ class OnlineSoftmaxStepper(widgets.VBox):
             value=step, min=1, max=N_KEYS, description="key block", style=style
         )
         self.seed_slider = widgets.IntSlider(
-            value=seed, min=0, max=20, description="seed", style=style
+            value=seed, min=0, max=MAX_SEED, description="seed", style=style
         )
         self.causal_toggle = widgets.Checkbox(value=causal, description="causal tiles")
         self.image = image_widget()
         self.info = widgets.HTML()
         controls = [self.block_slider, self.step_slider, self.seed_slider, self.causal_toggle]
         super().__init__([widgets.HBox([widgets.VBox(controls), self.image]), self.info])
-        for control in controls:
-            control.observe(self._update, names="value")
+        connect(self, controls)
         self._update()
 
     def _data(self) -> None:
@@ -79,6 +100,7 @@ class OnlineSoftmaxStepper(widgets.VBox):
         self.values = rng.standard_normal((N_KEYS, D_V))
         self.states = list(online_softmax_states(self.scores, self.block_slider.value, self.values))
 
+    @guarded
     def _update(self, _change=None) -> None:
         self._data()
         self.notes = []
@@ -158,10 +180,15 @@ class HbmTrafficExplorer(widgets.VBox):
     """On-chip memory M, n and d → HBM traffic of standard attention vs FlashAttention.
 
     Current data: ``.sram`` (numbers), ``.standard`` and ``.flash`` (numbers moved),
-    ``.blocks`` = (B_r, B_c), ``.notes``.
+    ``.blocks`` = (B_r, B_c), ``.notes``; ``.error`` (the guard's).
     """
 
     def __init__(self, sram_kib: int = 100, n: int = 4096, d: int = 64):
+        notes: list[str] = []
+        sram_kib = nearest_choice(sram_kib, "sram_kib", SRAM_KIB, notes)
+        n = nearest_choice(n, "n", LENGTHS, notes)
+        d = nearest_choice(d, "d", HEAD_DIMS, notes)
+        self.pending_notes = notes  # shown under the first drawing
         style = slider_style()
         self.sram_slider = widgets.SelectionSlider(
             options=SRAM_KIB, value=sram_kib, description="SRAM (KiB)", style=style
@@ -176,10 +203,10 @@ class HbmTrafficExplorer(widgets.VBox):
         self.info = widgets.HTML()
         controls = [self.sram_slider, self.n_slider, self.d_slider]
         super().__init__([widgets.HBox([widgets.VBox(controls), self.image]), self.info])
-        for control in controls:
-            control.observe(self._update, names="value")
+        connect(self, controls)
         self._update()
 
+    @guarded
     def _update(self, _change=None) -> None:
         n, d = self.n_slider.value, self.d_slider.value
         self.notes = []

@@ -5,7 +5,9 @@ activations), against one 80 GB GPU.
 Current data: ``.shape`` (the preset with the chosen depth), ``.parts`` (bytes by part and
 ``"total"``, from ``tutor_lib.costs.training_budget``), ``.devices`` (80 GB GPUs the total needs),
 ``.state_devices`` (GPUs the states alone need), ``.max_batch`` (largest batch on one GPU),
-``.note`` (the warning shown, or "").
+``.note`` (the warning shown, or ""); ``.error`` is the guard's (the exception of a failed
+redraw, else None). Starting values outside the sliders are clamped (or the nearest length is
+used), with a note.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import math
 
 import ipywidgets as widgets
 
+from tutor_lib._validate import check_bool
 from tutor_lib.costs import (
     GIB,
     GPU_80GB_BYTES,
@@ -28,9 +31,14 @@ from tutor_lib.costs import (
 )
 from tutor_lib.plots.training import plot_training_budget
 from tutor_lib.widgets._base import (
+    LENGTHS,
+    clamp_int,
+    connect,
+    guarded,
     image_widget,
     length_label,
     length_options,
+    nearest_choice,
     new_figure,
     note_html,
     png_bytes,
@@ -40,6 +48,7 @@ from tutor_lib.widgets.memory import PRESETS
 
 __all__ = ["TrainingMemoryExplorer", "training_memory_explorer", "PRESETS"]
 
+MAX_DEPTH, MAX_BATCH = 128, 64  # the sliders' ranges
 _RECOMPUTE_LABELS = {
     "none": "none (save everything)",
     "selective": "selective (attention core)",
@@ -57,15 +66,31 @@ class TrainingMemoryExplorer(widgets.VBox):
         batch: int = 1,
         recompute: str = "none",
         n_layers: int | None = None,
+        optimizer: str = "adam",
+        mixed_precision: bool = True,
     ):
+        for name, value, choices in (
+            ("preset", preset, tuple(PRESETS)),
+            ("recompute", recompute, RECOMPUTE),
+            ("optimizer", optimizer, OPTIMIZERS),
+        ):
+            if not isinstance(value, str) or value not in choices:
+                raise ValueError(f"{name} must be one of {list(choices)}, got {value!r}")
+        notes: list[str] = []
+        seq_len = nearest_choice(seq_len, "seq_len", LENGTHS, notes)
+        batch = clamp_int(batch, "batch", 1, MAX_BATCH, notes)
+        depth = PRESETS[preset].n_layers if n_layers is None else n_layers
+        depth = clamp_int(depth, "n_layers", 1, MAX_DEPTH, notes)
+        mixed_precision = check_bool(mixed_precision, "mixed_precision")
+        self.pending_notes = notes  # shown under the first drawing
         style = slider_style()
         self.preset = widgets.Dropdown(
             options=list(PRESETS), value=preset, description="model", style=style
         )
         self.depth_slider = widgets.IntSlider(
-            value=n_layers or PRESETS[preset].n_layers,
+            value=depth,
             min=1,
-            max=128,
+            max=MAX_DEPTH,
             description="depth L",
             style=style,
         )
@@ -76,7 +101,7 @@ class TrainingMemoryExplorer(widgets.VBox):
             style=style,
         )
         self.batch_slider = widgets.IntSlider(
-            value=batch, min=1, max=64, description="batch b", style=style
+            value=batch, min=1, max=MAX_BATCH, description="batch b", style=style
         )
         self.recompute = widgets.Dropdown(
             options=[(_RECOMPUTE_LABELS[r], r) for r in RECOMPUTE],
@@ -85,9 +110,9 @@ class TrainingMemoryExplorer(widgets.VBox):
             style=style,
         )
         self.optimizer = widgets.Dropdown(
-            options=list(OPTIMIZERS), value="adam", description="optimizer", style=style
+            options=list(OPTIMIZERS), value=optimizer, description="optimizer", style=style
         )
-        self.mixed = widgets.Checkbox(value=True, description="mixed precision (16-bit)")
+        self.mixed = widgets.Checkbox(value=mixed_precision, description="mixed precision (16-bit)")
         self.image, self.info = image_widget(), widgets.HTML()
         controls = [
             self.preset,
@@ -100,19 +125,24 @@ class TrainingMemoryExplorer(widgets.VBox):
         ]
         super().__init__([widgets.VBox(controls), self.image, self.info])
         self.preset.observe(self._on_preset, names="value")
-        for control in controls[1:]:
-            control.observe(self._update, names="value")
+        connect(self, controls[1:])
         self._update()
 
+    @guarded
     def _on_preset(self, _change=None) -> None:
         self._updating = True  # one redraw for the preset and its depth, not two
-        self.depth_slider.value = PRESETS[self.preset.value].n_layers
-        self._updating = False
-        self._update()
+        try:
+            self.depth_slider.value = PRESETS[self.preset.value].n_layers
+        finally:
+            self._updating = False
+        self._redraw()
 
+    @guarded
     def _update(self, _change=None) -> None:
-        if getattr(self, "_updating", False):
-            return
+        if not getattr(self, "_updating", False):
+            self._redraw()
+
+    def _redraw(self) -> None:
         base = PRESETS[self.preset.value]
         self.shape = dataclasses.replace(base, n_layers=self.depth_slider.value)
         s, b = self.length_slider.value, self.batch_slider.value
@@ -155,5 +185,6 @@ class TrainingMemoryExplorer(widgets.VBox):
 
 
 def training_memory_explorer(**kwargs) -> TrainingMemoryExplorer:
-    """Build the explorer (keywords: preset, seq_len, batch, recompute, n_layers)."""
+    """Build the explorer (keywords: preset, seq_len, batch, recompute, n_layers, optimizer,
+    mixed_precision)."""
     return TrainingMemoryExplorer(**kwargs)
