@@ -212,9 +212,13 @@ def test_progress_wraps_every_step_with_its_estimated_cost():
     names = ["SDPA", "chunked (numpy)"]
     measure_methods([16, 64], names, heads=1, d=4, rounds={16: 2, 64: 3}, progress=progress)
     kinds = [(s.n, s.kind) for s in seen]
-    assert kinds == [(16, "first call")] * 2 + [(16, "round")] * 2 + [(64, "first call")] * 2 + [
-        (64, "round")
-    ] * 3
+    assert (
+        kinds
+        == [(16, "first call")] * 2
+        + [(16, "round")] * 2
+        + [(64, "first call")] * 2
+        + [(64, "round")] * 3
+    )
     assert all(s.cost > 0 for s in seen) and seen[-1].cost > seen[2].cost  # n = 64 costs more
     assert str(seen[0]) == "n = 16: SDPA"
 

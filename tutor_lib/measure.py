@@ -308,7 +308,9 @@ def matmul_rate(
         try:
             np_dtype = np.dtype(dtype)
         except TypeError:
-            raise TypeError(f"dtype must be a torch or numpy floating dtype, got {dtype!r}") from None
+            raise TypeError(
+                f"dtype must be a torch or numpy floating dtype, got {dtype!r}"
+            ) from None
         if not np.issubdtype(np_dtype, np.floating):
             raise TypeError(f"dtype must be a floating dtype, got {np_dtype}")
         rng = np.random.default_rng(0)
