@@ -278,20 +278,25 @@ def _profiled(name: str, n: int) -> tuple[dict[str, float], float]:
 
 def _profile_text(name: str, n: int, *, rate: float | None = None) -> tuple[str, str]:
     ops, seconds = _profiled(name, n)
+    inside = sum(ops.values())  # the profiler slows operators down: shares are of this sum
     top = list(ops.items())[:5]
-    outside = max(0.0, 1 - sum(ops.values()) / seconds)
-    shares = [f"{op} {t / seconds:.0%}" for op, t in top]
-    short = ", ".join(shares[:2]) + f", Python {outside:.0%}"
+    outside = max(0.0, 1 - inside / seconds)
+    shares = [f"{op} {t / inside:.0%}" for op, t in top]
+    short = ", ".join(shares[:2]) + f"; Python {outside:.0%}"
     detail = (
-        f"one call at n = {n} on 1 thread ({seconds * 1e3:,.0f} ms CPU), profiled by operator "
-        f"(self time): {', '.join(shares)}; outside torch operators (Python) {outside:.0%}"
+        f"one call at n = {n} on 1 thread ({seconds * 1e3:,.0f} ms CPU); shares of the time "
+        f"inside torch operators (self time, profiled): {', '.join(shares)}; outside any "
+        f"operator (Python): {outside:.0%} of the call"
     )
     if rate is not None:
-        useful = HEADS * get_method(name).flops(n, D, D)
+        method, (op, op_seconds) = get_method(name), top[0]
+        useful, done = (HEADS * f(n, D, D) for f in (method.flops, method.computed_flops))
         detail += (
-            f". Its {useful / 1e9:.2f} GFLOP spend {top[0][1] * 1e3:,.0f} ms in "
-            f"{top[0][0]} alone: {useful / top[0][1] / rate:.0%} of the matmul rate inside that "
-            "one operator"
+            f". It must do {useful / 1e9:.2f} GFLOP and computes {done / 1e9:.2f} "
+            f"({done / useful:.2f}×); {op} alone takes {op_seconds / inside:.0%} of the time, "
+            f"so it reaches about {done / (seconds * op_seconds / inside) / rate:.0%} of the "
+            "matmul rate on what it computes: the ceiling is that operator's speed on these "
+            "shapes, not the code around it"
         )
     return short, detail
 

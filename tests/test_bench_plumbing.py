@@ -66,3 +66,54 @@ def test_the_default_set_is_the_comparison_plus_what_it_does_not_time(capsys):
         assert "not in the default set" in listed[detail]
     for other in ("quant", "training_memory", "decode_roofline"):
         assert "not in the default set" not in listed[other]
+
+
+def _row(method, n, median, **extra):
+    return {"method": method, "n": n, "median_s": median, "ratio_vs_sdpa": None, **extra}
+
+
+def test_targets_pass_or_say_why_they_are_short(monkeypatch):
+    """The verdict logic on made-up measurements: a met target says pass and nothing more, a
+    short one gets the profile of where its time goes (faked here: no kernel runs)."""
+    import bench_compare as bc
+
+    profiled = []
+
+    def fake_profiled(name, n):
+        profiled.append((name, n))
+        return {"bmm": 0.06, "exp2": 0.02}, 0.1  # 80 ms in operators of a 100 ms call
+
+    monkeypatch.setattr(bc, "_profiled", fake_profiled)
+    big, ns = bc.BAND_N, [bc.BAND_N // 4, bc.BAND_N]
+    rows = [
+        _row(bc.TILED, bc.TILED_N, 2.0, ratio_vs_sdpa=2.0),  # 2× SDPA: short
+        _row(bc.DENSE_WINDOW, big, 4.0),
+        *[_row(bc.BANDED, n, 0.1 * n / big, matmul_fraction=0.9) for n in ns],  # slope 1, fast
+        _row(bc.CAUSAL_SDPA, big, 1.0),
+        *[_row(bc.LINEAR, n, 0.5 * (n / big) ** 2) for n in ns],  # 2× faster only, slope 2
+        _row(bc.CHUNKED, bc.MEMORY_N, 0.1, memory_bytes=bc.HEADS * bc.MEMORY_N**2 * 8 // 100),
+    ]
+    result = {"rows": rows, "ns": ns, "matmul_rate": {"float32": 1e11}}
+    table = bc._targets_table(result, quick=False)
+    verdicts = {row[0]: (row[3], row[4]) for row in table.rows}
+    assert verdicts["tiled ≤ 1.5× SDPA's time"] == ("short", "bmm 75%, exp2 25%; Python 20%")
+    assert [v[0] for v in verdicts.values()] == [
+        "short",  # tiled 2×
+        "pass",  # banded 40× faster than the dense mask
+        "pass",  # banded slope 1.00
+        "short",  # linear 2× faster
+        "short",  # linear slope 2.00
+        "pass",  # banded at 90 % of the matmul rate
+        "pass",  # chunked peak 1 % of a score matrix per head
+    ]
+    assert all(why == "" for verdict, why in verdicts.values() if verdict == "pass")
+    assert (bc.TILED, bc.TILED_N) in profiled and (bc.LINEAR, big) in profiled
+    assert any("Python" in note for note in table.notes)  # the full profile, below the table
+
+
+def test_a_target_not_measured_says_so():
+    import bench_compare as bc
+
+    table = bc._targets_table({"rows": [], "ns": [256], "matmul_rate": {}}, quick=True)
+    assert {row[2] for row in table.rows} == {"not measured"}
+    assert any("--quick" in note for note in table.notes)
