@@ -36,7 +36,10 @@ class Table:
         """The table as GitHub Markdown (a pipe table), the notes as a list below it."""
         cells = [[_cell(c).replace("|", "\\|") for c in row] for row in self.rows]
         out = [f"**{self.title}**", "", "| " + " | ".join(self.columns) + " |"]
-        out.append("|" + "|".join(["---"] + ["---:"] * (len(self.columns) - 1)) + "|")
+        numeric = [
+            all(_numeric(row[i]) for row in cells if i < len(row)) for i in range(len(self.columns))
+        ]
+        out.append("|" + "|".join("---:" if right else "---" for right in numeric) + "|")
         out += ["| " + " | ".join(row) + " |" for row in cells]
         return "\n".join(out + [""] + [f"- {note}" for note in self.notes])
 
@@ -51,6 +54,11 @@ class Table:
         for row in cells:
             out.append("  ".join(text.rjust(w) for text, w in zip(row, widths, strict=False)))
         return "\n".join(out + [""] + self.notes)
+
+
+def _numeric(text: str) -> bool:
+    """A cell that reads as a number (right-aligned in Markdown): 1,234.5 / 2.0× / 47% / —."""
+    return text[:1].isdigit() or text[:1] in "-−—" or text[:2] in ("0.", "<1")
 
 
 def _cell(value) -> str:

@@ -85,7 +85,8 @@ def header(facts: dict) -> list[str]:
 
 
 def write_results(path: Path, facts: dict, sections: list, seconds: float, argv: list) -> None:
-    busy = facts["load"] > 0.5 * facts["cores"]
+    load_end = os.getloadavg()[0]
+    busy = max(facts["load"], load_end) > 0.5 * facts["cores"]
     lines = [
         "# Benchmark results on this machine",
         "",
@@ -96,9 +97,10 @@ def write_results(path: Path, facts: dict, sections: list, seconds: float, argv:
     ]
     if busy:
         lines.append(
-            f"- **Shared machine**: the load average was {facts['load']:.1f} on "
-            f"{facts['cores']} cores, so other programs competed for the CPU; the comparison "
-            "table uses one thread's CPU time, which such competition disturbs least"
+            f"- **Numbers from a shared machine**: the load average was {facts['load']:.1f} at "
+            f"the start and {load_end:.1f} at the end on {facts['cores']} cores: other programs "
+            "competed for the CPU. The comparison table times one thread's CPU time, which such "
+            "competition disturbs least; wall-clock figures elsewhere are pessimistic"
         )
     for name, description, tables, took in sections:
         lines += ["", f"## {name}: {description}", ""]
