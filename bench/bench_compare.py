@@ -29,7 +29,7 @@ from bench_sliding_window import TARGET_N as BAND_N
 from bench_sliding_window import TARGET_RATIO as BAND_RATIO
 from bench_sliding_window import TARGET_SLOPE as BAND_SLOPE
 from progress import ProgressBar
-from registry import Table, register, threads_given
+from registry import Table, one_thread_unless_given, register
 
 from tutor_lib.compare import get_method, measure_methods
 from tutor_lib.costs import MIB
@@ -46,13 +46,8 @@ LINEAR, CAUSAL_SDPA, CHUNKED = "linear (elu+1) causal", "SDPA causal", "chunked 
 
 @register("compare", "every attention method side by side: time, memory, error (lesson 10)")
 def compare(quick: bool) -> list[Table]:
-    threads = torch.get_num_threads()
-    if not threads_given():
-        torch.set_num_threads(1)
-    try:
+    with one_thread_unless_given():
         return _run(quick)
-    finally:
-        torch.set_num_threads(threads)
 
 
 def _run(quick: bool) -> list[Table]:

@@ -18,7 +18,7 @@ import math
 
 import torch
 import torch.nn.functional as F
-from registry import Table, register, threads_given
+from registry import Table, one_thread_unless_given, register
 
 from tutor_lib.linear import DEFAULT_CHUNK, linear_attention
 from tutor_lib.measure import count_flops, loglog_slope, matmul_rate, time_call
@@ -53,13 +53,8 @@ def _time_sdpa(n, q, k, v, sdpa: dict, quick: bool) -> None:
     default=False,
 )
 def linear(quick: bool) -> Table:
-    threads = torch.get_num_threads()
-    if not threads_given():
-        torch.set_num_threads(1)
-    try:
+    with one_thread_unless_given():
         return _run(quick)
-    finally:
-        torch.set_num_threads(threads)
 
 
 def _run(quick: bool) -> Table:

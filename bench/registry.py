@@ -19,6 +19,7 @@ To add one (later lessons do)::
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -83,6 +84,20 @@ def threads_given() -> bool:
     """True when ``run.py --threads N`` chose the thread count (benchmarks that default to one
     thread, fair on a shared machine, then use N)."""
     return OPTIONS["threads"] is not None
+
+
+@contextlib.contextmanager
+def one_thread_unless_given():
+    """Run the block on one torch thread unless ``--threads N`` was given; restore the count."""
+    import torch
+
+    threads = torch.get_num_threads()
+    if not threads_given():
+        torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
 
 
 def register(name: str, description: str, *, default: bool = True):
