@@ -288,10 +288,10 @@ def _profile_text(name: str, n: int, *, rate: float | None = None) -> tuple[str,
         useful, done = (HEADS * f(n, D, D) for f in (method.flops, method.computed_flops))
         detail += (
             f". It must do {useful / 1e9:.2f} GFLOP and computes {done / 1e9:.2f} "
-            f"({done / useful:.2f}×); {op} alone takes {op_seconds / inside:.0%} of the time, "
-            f"so it reaches about {done / (seconds * op_seconds / inside) / rate:.0%} of the "
-            "matmul rate on what it computes: the ceiling is that operator's speed on these "
-            "shapes, not the code around it"
+            f"({done / useful:.2f}×); {op} takes {op_seconds / inside:.0%} of the time and "
+            f"reaches about {done / (seconds * op_seconds / inside) / rate:.0%} of the matmul "
+            f"rate on what it computes there; the other {1 - op_seconds / inside:.0%} goes to "
+            "the operators listed after it"
         )
     return short, detail
 
