@@ -110,8 +110,12 @@ def check_finite(x, name: str) -> None:
     """
     if x.numel() == 0 if _is_torch_tensor(x) else x.size == 0:
         return
-    # min and max propagate NaN and hold ±inf: two passes over x, no temporary array of its size
-    low, high = float(x.min()), float(x.max())
+    # min and max propagate NaN and hold ±inf, and need no temporary array of x's size (torch
+    # finds both in one pass over a floating tensor; numpy takes two)
+    if _is_torch_tensor(x) and x.is_floating_point():
+        low, high = (float(t) for t in x.aminmax())
+    else:
+        low, high = float(x.min()), float(x.max())
     if not (np.isfinite(low) and np.isfinite(high)):
         bad = "NaN" if np.isnan(low) or np.isnan(high) else "inf"
         raise ValueError(f"{name} must be finite, but it contains {bad}")

@@ -58,13 +58,16 @@ def default_query_block(left: int, right: int, n: int) -> int:
 
 
 def _padded_rows(x: torch.Tensor, lead_size: int, rows: int, front: int, back: int) -> torch.Tensor:
-    """x (..., n, d) → one zero buffer (front + lead_size·rows + back, d) holding each sequence
-    at ``front + s·rows``, padded with zeros to ``rows`` rows. One allocation and one copy (fresh
-    memory is expensive; two ``F.pad`` calls would allocate and fill twice)."""
+    """x (..., n, d) → one buffer (front + lead_size·rows + back, d) holding each sequence at
+    ``front + s·rows``, padded with zeros to ``rows`` rows. One allocation and one copy, and only
+    the padding is zeroed (fresh memory is expensive; two ``F.pad`` calls would allocate and fill
+    twice, and zeroing the whole buffer first writes every byte twice)."""
     n, d = x.shape[-2:]
-    buf = x.new_zeros(front + lead_size * rows + back, d)
+    buf = x.new_empty(front + lead_size * rows + back, d)
     body = buf[front : front + lead_size * rows].view(lead_size, rows, d)  # (b, rows, d)
     body[:, :n] = x.reshape(lead_size, n, d)
+    # zero only what the copy did not write: the margins and each sequence's padding rows
+    buf[:front].zero_(), buf[front + lead_size * rows :].zero_(), body[:, n:].zero_()
     return buf
 
 
