@@ -1,6 +1,6 @@
-"""The method table: every attention variant of lessons 01–08, one :class:`Method` entry each.
+"""The method table: every attention variant of lessons 01–09, one :class:`Method` entry each.
 
-Adding a method (lesson 09's chunking, say) is one ``Method(...)`` entry in :data:`METHODS`; the
+Adding a method is one ``Method(...)`` entry in :data:`METHODS`; the
 benchmark, lesson 10's comparison and the tests pick it up from here. The settings below are the
 ones the per-lesson benchmarks (``bench/bench_*.py``) use too.
 """
@@ -14,9 +14,11 @@ import torch.nn.functional as F
 
 from tutor_lib import masks
 from tutor_lib.attention import attention
+from tutor_lib.chunking import chunked_local_attention, ring_attention
 from tutor_lib.compare.methods import (
     Method,
     banded_flops,
+    block_diagonal_pairs,
     block_sparse_window_flops,
     chunked_linear_flops,
     dense_flops,
@@ -46,6 +48,8 @@ __all__ = [
     "K_PROJ",
     "STRIDE",
     "KV_BITS",
+    "SEQUENCE_CHUNK",
+    "RING_DEVICES",
 ]
 
 WINDOW = (128, 128)  # (left, right): 257 keys per query (bench_sliding_window)
@@ -56,6 +60,8 @@ NUM_FEATURES = 256  # Performer's random features m
 K_PROJ = 256  # Linformer's projected length k
 STRIDE = 4  # memory-compressed attention: one slot per 4 tokens
 KV_BITS = 4  # KIVI-style KV quantization (keys per channel, values per token, groups of 128)
+SEQUENCE_CHUNK = 256  # sequence chunking: independent chunks of 256 tokens (block-diagonal mask)
+RING_DEVICES = 4  # ring attention, simulated: K/V blocks rotate around 4 devices
 
 # -- the FLOPs each entry must do, and what its implementation computes (per (batch, head) row) --
 
@@ -92,6 +98,10 @@ def _performer_flops(n: int, d_k: int, d_v: int) -> int:
 def _linformer_flops(n: int, d_k: int, d_v: int) -> int:
     k = min(K_PROJ, n)  # E K and F V (2·k·n·d each), then n × k scores and weights
     return 4 * n * k * (d_k + d_v)
+
+
+def _sequence_chunk_flops(n: int, d_k: int, d_v: int) -> int:
+    return 2 * block_diagonal_pairs(n, SEQUENCE_CHUNK) * (d_k + d_v)  # O(n·chunk·d)
 
 
 def _compressed_flops(n: int, d_k: int, d_v: int) -> int:
@@ -181,6 +191,13 @@ METHODS: tuple[Method, ...] = (
     Method(f"KV {KV_BITS}-bit (numpy)", "quantization", "08", _CHANGES, False, "numpy",
            _kv_quantized, dense_flops, "KIVI: K per channel, V per token, groups of 128",
            max_n=4096),
+    Method("chunks (numpy)", "sequence chunking", "09", _CHANGES, False, "numpy",
+           lambda n, dtype: partial(chunked_local_attention, chunk=SEQUENCE_CHUNK),
+           _sequence_chunk_flops, f"independent chunks of {SEQUENCE_CHUNK}", max_n=4096),
+    Method(f"ring, {RING_DEVICES} devices (numpy)", "exact, distributed", "09", _EXACT, False,
+           "numpy", lambda n, dtype: partial(ring_attention, num_devices=min(RING_DEVICES, n)),
+           dense_flops,
+           f"simulated ring of {RING_DEVICES} devices, online softmax", max_n=4096),
 )
 # fmt: on
 
