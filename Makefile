@@ -26,7 +26,7 @@ help:
 	@echo "make test       set up .venv if needed, then unit tests + pairing gate + strict nbval on every notebook + browser test"
 	@echo "make notebooks  rebuild notebooks/*.ipynb from lessons/*.py and execute them (LESSONS=... for a subset)"
 	@echo "make lint       ruff check + ruff format --check"
-	@echo "make bench      speed/memory benchmarks (prints tables of ratios; never part of make test)"
+	@echo "make bench      every attention method side by side + targets -> bench/results.md (QUICK=1: ~1 min)"
 	@echo "make test-browser  the widgets in JupyterLab + headless Chromium (keyboard, mouse, dropdowns)"
 	@echo "make solutions  every exercise: the reference answer passes its check, a wrong answer fails it"
 	@echo "make report     each lesson's run time and peak RAM -> bench/lesson_runtimes.md + README table"
@@ -70,8 +70,9 @@ format: setup
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# QUICK=1: small sizes (about a minute); THREADS=N: torch threads; NAMES="flash linear": those only.
 bench: setup
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/run.py $(NAMES) $(if $(QUICK),--quick,) $(if $(THREADS),--threads $(THREADS),)
 
 # JupyterLab in headless Chromium: every widget control moved by keyboard, mouse, dropdown, checkbox.
 # REQUIRE_BROWSER=1 makes a missing Chromium a failure here instead of a skip.

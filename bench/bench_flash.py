@@ -27,15 +27,16 @@ import torch.nn.functional as F
 from registry import Table, register
 
 from tutor_lib.attention import attention
+from tutor_lib.compare import CHUNK, FLASH_BLOCKS
 from tutor_lib.costs import MIB
 from tutor_lib.measure import matmul_rate, peak_bytes, time_call
 from tutor_lib.tiled import chunked_attention, flash_attention
 
 HEADS, D = 4, 64
-BLOCK_Q, BLOCK_K = 128, 512
+BLOCK_Q, BLOCK_K = FLASH_BLOCKS  # 128, 512: the side-by-side comparison's settings
 SIZES, QUICK_SIZES = [1024, 2048, 4096, 8192], [512, 1024]
 TARGET_N, TARGET_RATIO = 4096, 1.5
-MEMORY_N, CHUNK, MEMORY_TARGET = 4096, 256, 0.04  # ≤ 4 % of one n×n float64 matrix (5.1 MiB)
+MEMORY_N, MEMORY_TARGET = 4096, 0.04  # chunks of CHUNK = 256: ≤ 4 % of one n×n float64 matrix
 
 
 def _rounds(fns: dict, rounds: int, timer) -> dict[str, list[float]]:
@@ -48,21 +49,12 @@ def _rounds(fns: dict, rounds: int, timer) -> dict[str, list[float]]:
     return times
 
 
-def _matmul_rate(timer) -> float:
-    """FLOP/s of a 1024² fp32 matmul with the current threads, on the same clock as the rows
-    (``measure.matmul_rate`` with a choice of clock)."""
-    if timer is time.perf_counter:
-        return matmul_rate(1024)
-    a, b = torch.randn(1024, 1024), torch.randn(1024, 1024)
-    return 2 * 1024**3 / time_call(torch.mm, a, b, repeat=5, reduce="min", timer=timer)
-
-
 def _speed_rows(sizes, rounds, threads, timer) -> tuple[list, dict, float]:
     previous = torch.get_num_threads()
     torch.set_num_threads(threads)
     rows, ratios = [], {}
     try:
-        rate = _matmul_rate(timer)
+        rate = matmul_rate(1024, timer=timer)  # same threads and clock as the rows
         for n in sizes:
             g = torch.Generator().manual_seed(n)
             q, k, v = (torch.randn(1, HEADS, n, D, generator=g) for _ in range(3))
@@ -115,7 +107,11 @@ def _memory_notes() -> list[str]:
     ]
 
 
-@register("flash", "flash_attention forward vs SDPA, chunked_attention peak memory (lesson 05)")
+@register(
+    "flash",
+    "flash_attention forward vs SDPA, chunked_attention peak memory (lesson 05)",
+    default=False,
+)
 def flash(quick: bool) -> Table:
     sizes, rounds = (QUICK_SIZES, 2) if quick else (SIZES, 7)
     load_before = os.getloadavg()[0]

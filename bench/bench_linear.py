@@ -15,11 +15,10 @@ to thread hand-offs than one big fused kernel (SDPA), so one thread each is the 
 from __future__ import annotations
 
 import math
-import sys
 
 import torch
 import torch.nn.functional as F
-from registry import Table, register
+from registry import Table, one_thread_unless_given, register
 
 from tutor_lib.linear import DEFAULT_CHUNK, linear_attention
 from tutor_lib.measure import count_flops, loglog_slope, matmul_rate, time_call
@@ -48,19 +47,14 @@ def _time_sdpa(n, q, k, v, sdpa: dict, quick: bool) -> None:
     sdpa[n] = time_call(_sdpa, q, k, v, repeat=repeat, warmup=1 if n <= 8192 else 0, reduce="min")
 
 
-@register("linear", "causal linear attention (chunked) vs causal SDPA, d = 64 (lesson 06)")
+@register(
+    "linear",
+    "causal linear attention (chunked) vs causal SDPA, d = 64 (lesson 06)",
+    default=False,
+)
 def linear(quick: bool) -> Table:
-    threads = torch.get_num_threads()
-    if not _threads_given():
-        torch.set_num_threads(1)
-    try:
+    with one_thread_unless_given():
         return _run(quick)
-    finally:
-        torch.set_num_threads(threads)
-
-
-def _threads_given() -> bool:
-    return any(arg.startswith("--threads") for arg in sys.argv)  # run.py --threads N
 
 
 def _run(quick: bool) -> Table:

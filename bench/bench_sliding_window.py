@@ -13,11 +13,12 @@ import torch
 import torch.nn.functional as F
 from registry import Table, register
 
+from tutor_lib.compare import WINDOW
 from tutor_lib.costs import GIB
 from tutor_lib.measure import loglog_slope, time_call
 from tutor_lib.sparse import default_query_block, sliding_window_attention
 
-LEFT = RIGHT = 128  # window 257
+LEFT, RIGHT = WINDOW  # 128 each: 257 keys, the side-by-side comparison's window
 HEADS, D = 4, 64
 SIZES = [2048, 4096, 8192, 16384, 32768]
 QUICK_SIZES = [512, 1024, 2048]
@@ -81,7 +82,11 @@ def _local_slope(times: dict, n: int, sizes: list[int]) -> str:
     return f"{math.log(times[n] / times[m]) / math.log(n / m):.2f}"
 
 
-@register("sliding_window", "banded sliding window vs dense masked SDPA, window 257 (lesson 04)")
+@register(
+    "sliding_window",
+    "banded sliding window vs dense masked SDPA, window 257 (lesson 04)",
+    default=False,
+)
 def sliding_window(quick: bool) -> Table:
     sizes = QUICK_SIZES if quick else SIZES
     banded, dense, skipped, max_err = {}, {}, {}, 0.0

@@ -6,7 +6,7 @@
   (``torch.autograd.graph.saved_tensors_hooks``): the memory training needs on top of inference;
   :func:`saved_tensors` lists it tensor by tensor, with the operation that saved each.
 * :func:`allocated_bytes` sums what torch's operators allocate (``torch.profiler``), for torch code
-  whose memory tracemalloc cannot see;
+  whose memory tracemalloc cannot see; :func:`op_times` says which operators the time goes to;
 * :func:`count_flops` counts the FLOPs torch performs (``FlopCounterMode``), with attention forced
   onto SDPA's math path so that its matmuls are visible to the counter.
 * :func:`time_call` is the median (or minimum) of several runs after a warm-up. Timings are noisy,
@@ -44,6 +44,7 @@ __all__ = [
     "saved_tensors",
     "saved_bytes",
     "allocated_bytes",
+    "op_times",
     "count_flops",
     "flop_counts_by_op",
     "time_call",
@@ -201,6 +202,23 @@ def allocated_bytes(fn: Callable, *args, **kwargs) -> int:
     return int(sum(max(event.self_cpu_memory_usage, 0) for event in prof.key_averages()))
 
 
+def op_times(fn: Callable, *args, **kwargs) -> dict[str, float]:
+    """Where the time goes: CPU seconds each torch operator spends in its own code (self time,
+    its sub-operators excluded) while ``fn(*args, **kwargs)`` runs, largest first.
+
+    From ``torch.profiler`` (which slows small operators down a little). Only operators called on
+    the calling thread are seen, and numpy is invisible: profile torch code on one thread. Time
+    spent outside any operator (Python itself) is not in the dict: compare the sum with the call's
+    time to see it.
+    """
+    if not callable(fn):
+        raise TypeError(f"fn must be callable, got {type(fn).__name__}")
+    with _quiet_stderr(), profile(activities=[ProfilerActivity.CPU]) as prof:
+        fn(*args, **kwargs)
+    times = {e.key: e.self_cpu_time_total / 1e6 for e in prof.key_averages()}
+    return dict(sorted(((k, t) for k, t in times.items() if t > 0), key=lambda kv: -kv[1]))
+
+
 def _counted(fn: Callable, args, kwargs) -> FlopCounterMode:
     if not callable(fn):
         raise TypeError(f"fn must be callable, got {type(fn).__name__}")
@@ -267,14 +285,39 @@ def time_call(
     return float(reducers[reduce](times))
 
 
-def matmul_rate(n: int = 1024, *, dtype: torch.dtype = torch.float32, repeat: int = 5) -> float:
+def matmul_rate(
+    n: int = 1024,
+    *,
+    dtype=torch.float32,
+    repeat: int = 5,
+    timer: Callable[[], float] = time.perf_counter,
+) -> float:
     """This machine's matrix-multiply throughput in FLOP/s: ``2·n³`` FLOPs of an (n, n) @ (n, n)
-    torch matmul divided by its best time over ``repeat`` runs (the physical ceiling a kernel made of
-    matmuls can approach on this CPU, with torch's current thread count)."""
+    matmul divided by its best time over ``repeat`` runs (the physical ceiling a kernel made of
+    matmuls can approach on this CPU). A torch ``dtype`` times torch's matmul with torch's current
+    thread count; a numpy dtype (``np.float64``) times numpy's (its BLAS, its own threads).
+    ``timer`` is the clock, as in :func:`time_call` (``time.thread_time``: CPU time of one thread).
+    """
     n = check_int(n, "n", minimum=16, maximum=8192)
-    a, b = torch.randn(n, n, dtype=dtype), torch.randn(n, n, dtype=dtype)
-    seconds = time_call(torch.matmul, a, b, repeat=repeat, reduce="min")
-    return 2 * n**3 / seconds
+    if isinstance(dtype, torch.dtype):
+        if not dtype.is_floating_point:
+            raise TypeError(f"dtype must be a floating dtype, got {dtype}")
+        a, b = torch.randn(n, n, dtype=dtype), torch.randn(n, n, dtype=dtype)
+        product = torch.matmul
+    else:
+        try:
+            np_dtype = np.dtype(dtype)
+        except TypeError:
+            raise TypeError(
+                f"dtype must be a torch or numpy floating dtype, got {dtype!r}"
+            ) from None
+        if not np.issubdtype(np_dtype, np.floating):
+            raise TypeError(f"dtype must be a floating dtype, got {np_dtype}")
+        rng = np.random.default_rng(0)
+        a, b = (rng.standard_normal((n, n)).astype(np_dtype) for _ in range(2))
+        product = np.matmul
+    seconds = time_call(product, a, b, repeat=repeat, reduce="min", timer=timer)
+    return 2 * n**3 / max(seconds, 1e-9)
 
 
 def matvec_bandwidth(
