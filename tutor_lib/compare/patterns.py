@@ -1,0 +1,154 @@
+"""Sparse patterns run by ``sparse.block_sparse_attention`` in the method table, counted without
+building the n × n mask: the Sparse Transformer's strided + local heads and a BigBird-style pattern.
+
+A tile-skipping kernel's work and memory follow its **tile mask** (lesson 04: a tile is computed
+if any entry in it is allowed). For these patterns the tile mask has a closed form, so the FLOPs
+and bytes can be predicted at n = 128k, where the (n, n) token mask alone would be 16 GiB:
+
+* :func:`window_tiles`, :func:`strided_tiles`, :func:`bigbird_tiles`: ``(⌈n/B⌉, ⌈n/B⌉)`` bool;
+* :func:`tile_work`: rows per query tile and keys gathered for it, from a tile mask;
+* :func:`strided_pairs`, :func:`bigbird_pairs`: allowed (query, key) pairs, what the *model*
+  must compute (FLOPs = 2 · pairs · (d_k + d_v));
+* :func:`strided_mask`, :func:`bigbird_mask`: the token masks themselves, for running them.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from tutor_lib import masks
+from tutor_lib._validate import check_int
+from tutor_lib.limits import guard_bytes
+
+__all__ = [
+    "BIGBIRD",
+    "bigbird_mask",
+    "bigbird_pairs",
+    "bigbird_tiles",
+    "strided_mask",
+    "strided_pairs",
+    "strided_stride",
+    "strided_tiles",
+    "tile_work",
+    "window_tiles",
+]
+
+# BigBird-style: blocks of 32 tokens; each query block sees its neighbour blocks (3), the first
+# block (global: its rows and columns are full) and 3 random blocks (HF's default count; HF's
+# blocks are 64 tokens, ours 32 so that the pattern stays sparse at notebook lengths)
+BIGBIRD = {"block": 32, "window_blocks": 1, "global_blocks": 1, "random_blocks": 3, "seed": 0}
+
+
+def _tiles_count(n: int, block: int, what: str) -> tuple[int, int, int]:
+    n = check_int(n, "n", minimum=1)
+    block = min(check_int(block, "block", minimum=1), n)
+    count = -(-n // block)
+    guard_bytes(count * count, f"{what}(n={n}, block={block})", hint="use a larger block")
+    return n, block, count
+
+
+def _diff_range(n: int, block: int, count: int) -> tuple[np.ndarray, np.ndarray]:
+    """(lo, hi) of i − j over query tile a (rows) and key tile b (columns): every integer between
+    them occurs, since both index ranges are contiguous. Shapes (count, count)."""
+    start = np.arange(count, dtype=np.int64) * block
+    stop = np.minimum(start + block, n) - 1  # last index of each tile
+    return start[:, None] - stop[None, :], stop[:, None] - start[None, :]
+
+
+def window_tiles(n: int, left: int, right: int, block: int) -> np.ndarray:
+    """Tiles of ``block`` that the window ``-left <= j - i <= right`` touches."""
+    n, block, count = _tiles_count(n, block, "window_tiles")
+    left, right = check_int(left, "left", minimum=0), check_int(right, "right", minimum=0)
+    lo, hi = _diff_range(n, block, count)  # of i − j; the window needs i − j in [−right, left]
+    return (lo <= left) & (hi >= -right)
+
+
+def strided_stride(n: int) -> int:
+    """The stride l of the strided pattern at length n: the power of two nearest √n (the paper's
+    l ≈ √n, which gives O(n√n) pairs)."""
+    n = check_int(n, "n", minimum=1)
+    return 1 << max(0, round(math.log2(math.sqrt(n))))
+
+
+def strided_mask(n: int) -> np.ndarray:
+    """Sparse Transformer, strided, causal, both heads in one mask (n, n): the local head
+    A⁽¹⁾ᵢ = {max(0, i − l), …, i} (l + 1 keys) and the strided head {j ≤ i : (i − j) mod l = 0},
+    l = :func:`strided_stride`."""
+    stride = strided_stride(n)
+    return masks.local_mask(n, stride, 0) | masks.strided_mask(n, stride, causal=True)
+
+
+def strided_pairs(n: int) -> int:
+    """Allowed pairs of :func:`strided_mask` without building it: per query i, min(i, l) + 1 local
+    keys and ⌊i/l⌋ + 1 stripe keys, minus those in both (j = i, and j = i − l when i ≥ l)."""
+    stride = strided_stride(n)
+    i = np.arange(n, dtype=np.int64)
+    both = 1 + (i >= stride)
+    return int(np.sum(np.minimum(i, stride) + 1 + i // stride + 1 - both))
+
+
+def strided_tiles(n: int, block: int) -> np.ndarray:
+    """Tiles of ``block`` that :func:`strided_mask` touches: tile (a, b) is active if some
+    difference i − j ≥ 0 it contains is ≤ l (local head) or a multiple of l (strided head)."""
+    n, block, count = _tiles_count(n, block, "strided_tiles")
+    stride = strided_stride(n)
+    lo, hi = _diff_range(n, block, count)
+    lo = np.maximum(lo, 0)  # causal: only differences i − j ≥ 0 are allowed
+    return (hi >= lo) & ((lo <= stride) | (hi // stride * stride >= lo))
+
+
+def _bigbird_block(n: int) -> int:
+    return min(BIGBIRD["block"], check_int(n, "n", minimum=1))
+
+
+def _bigbird_coarse(count: int) -> np.ndarray:
+    """The BigBird-style pattern between blocks: (count, count) bool."""
+    b = BIGBIRD
+    return (
+        masks.local_mask(count, b["window_blocks"], b["window_blocks"])
+        | masks.global_mask(count, min(b["global_blocks"], count))
+        | masks.random_mask(count, b["random_blocks"], b["seed"])
+    )
+
+
+def bigbird_mask(n: int) -> np.ndarray:
+    """The BigBird-style token mask (n, n): window of blocks, global first block, random blocks
+    (:data:`BIGBIRD`), each entry of the block pattern blown up to a block × block tile."""
+    block = _bigbird_block(n)
+    coarse = _bigbird_coarse(-(-n // block))
+    guard_bytes(n * n, f"bigbird_mask(n={n})", hint="bigbird_tiles works at any n")
+    blocks = np.arange(n) // block
+    return coarse[blocks[:, None], blocks[None, :]]
+
+
+def bigbird_tiles(n: int, block: int) -> np.ndarray:
+    """Tiles of ``block`` that :func:`bigbird_mask` touches (``block`` must be the pattern's own
+    block, :data:`BIGBIRD`'s, or n when n is shorter: then tiles and blocks coincide)."""
+    if check_int(block, "block", minimum=1) != _bigbird_block(n) and block < n:
+        raise ValueError(f"block must be the pattern's block {_bigbird_block(n)}, got {block}")
+    n, block, count = _tiles_count(n, block, "bigbird_tiles")
+    return _bigbird_coarse(count)
+
+
+def tile_work(tiles: np.ndarray, n: int, block: int) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, keys) per query tile: the tile's query count (the last one may be short) and the
+    number of keys ``block_sparse_attention`` gathers for it (the active key tiles' lengths)."""
+    n = check_int(n, "n", minimum=1)
+    block = min(check_int(block, "block", minimum=1), n)
+    tiles = np.asarray(tiles, dtype=bool)
+    count = -(-n // block)
+    if tiles.shape != (count, count):
+        raise ValueError(f"tiles must have shape {(count, count)} for n={n}, block={block}")
+    sizes = np.minimum(block, n - np.arange(count, dtype=np.int64) * block)  # (count,)
+    return sizes, tiles.astype(np.int64) @ sizes
+
+
+def bigbird_pairs(n: int) -> int:
+    """Allowed pairs of :func:`bigbird_mask` without building it: Σ over active block pairs of
+    rows · columns."""
+    block = _bigbird_block(n)
+    count = -(-n // block)
+    sizes, keys = tile_work(_bigbird_coarse(count), n, block)
+    return int(np.sum(sizes * keys))
