@@ -41,6 +41,7 @@ from tutor_lib.compare import (
     a16_rows,
     bigbird_mask,
     bigbird_pairs,
+    bigbird_random_blocks,
     bigbird_tiles,
     cheapest_fitting,
     decode_cost,
@@ -59,17 +60,21 @@ from tutor_lib.compare import (
     tile_work,
     window_tiles,
 )
-from tutor_lib.compare.measuring import _first_call
 from tutor_lib.costs import ModelShape
 from tutor_lib.linear import linear_attention_step
-from tutor_lib.measure import count_flops
+from tutor_lib.measure import count_flops, peak_bytes, saved_bytes
 from tutor_lib.quant import kv_cache_quant_bytes
 
 # -- patterns ---------------------------------------------------------------------------------------
 
 
 @settings(max_examples=60, deadline=None)
-@given(n=st.integers(1, 300), block=st.integers(1, 70), left=st.integers(0, 60), right=st.integers(0, 60))
+@given(
+    n=st.integers(1, 300),
+    block=st.integers(1, 70),
+    left=st.integers(0, 60),
+    right=st.integers(0, 60),
+)
 def test_closed_form_tiles_equal_the_tile_mask_of_the_token_mask(n, block, left, right):
     local = masks.local_mask(n, left, right)
     assert np.array_equal(window_tiles(n, left, right, block), masks.tile_mask(local, block))
@@ -99,13 +104,32 @@ def test_strided_mask_is_the_papers_two_heads(n):
 @pytest.mark.parametrize("n", [40, 100, 300])
 def test_bigbird_mask_is_window_global_and_random_blocks(n):
     b = BIGBIRD["block"]
+    random = bigbird_random_blocks(-(-n // b), BIGBIRD["random_blocks"], BIGBIRD["seed"])
     expected = (
         masks.block_local_mask(n, b, 1, 1)
         | masks.global_mask(n, min(b, n))
-        | masks.block_random_mask(n, b, BIGBIRD["random_blocks"], BIGBIRD["seed"])
+        | arange_mask(n, n, lambda i, j: (random[i // b] == (j // b)[..., None]).any(-1))
     )
     assert np.array_equal(bigbird_mask(n), expected)
     assert masks.density(expected) < 1.0 or n <= 7 * b
+
+
+@pytest.mark.parametrize("count, r", [(1, 3), (2, 3), (5, 3), (50, 3), (9, 9), (7, 0)])
+def test_random_blocks_are_distinct_and_reproducible(count, r):
+    blocks = bigbird_random_blocks(count, r, seed=4)
+    assert blocks.shape == (count, min(r, count))
+    assert ((blocks >= 0) & (blocks < count)).all()
+    assert all(len(set(row)) == len(row) for row in blocks.tolist())
+    assert np.array_equal(blocks, bigbird_random_blocks(count, r, seed=4))
+
+
+def test_random_blocks_are_uniform():
+    blocks = bigbird_random_blocks(20000, 3, seed=0)
+    counts = np.bincount(blocks.ravel(), minlength=20000)
+    assert counts.mean() == 3 and counts.std() < 2.2  # Poisson-like spread around 3 (√3 ≈ 1.7)
+    pairs = np.bincount((blocks[:, :2] % 4 * 4 + blocks[:, 1:] % 4).ravel(), minlength=16)
+    assert pairs.min() > 0.8 * pairs.mean()  # later draws do not favour the first one's blocks
+    assert not np.array_equal(blocks[:100], bigbird_random_blocks(20000, 3, seed=1)[:100])
 
 
 def test_tile_work_counts_rows_and_gathered_keys():
@@ -126,11 +150,14 @@ SHAPES = [(1, 1, 4), (37, 2, 8), (300, 2, 16), (512, 1, 16), (2100, 1, 8)]
 
 
 def _measured(method, n, heads, d):
+    """tracemalloc peak of one numpy call; bytes autograd saves for one torch call (float32,
+    q, k, v left out)."""
     q, k, v = random_qkv(n, heads, d, seed=1)
-    args = (q.float(), k.float(), v.float()) if method.backend == "torch" else (
-        q.numpy(), k.numpy(), v.numpy()
-    )  # fmt: skip
-    return _first_call(method, method.make(n, torch.float32), args)[0]
+    fn = method.make(n, torch.float32)
+    if method.backend == "numpy":
+        return peak_bytes(fn, q.numpy(), k.numpy(), v.numpy())
+    leaves = [t.float().requires_grad_() for t in (q, k, v)]
+    return saved_bytes(fn, *leaves, exclude=leaves)
 
 
 @pytest.mark.parametrize("method", [m for m in METHODS if m.backend == "torch"], ids=str)
@@ -159,8 +186,7 @@ def test_predicted_memory_never_decreases_with_n_but_for_padding(method):
     length it returns still fits."""
     ns = [*range(1, 70), *range(70, 5000, 37), 2**14, 2**15, 2**17]
     memory = [predicted_memory(method, n, 64, heads=4) for n in ns]
-    monotone = all(b >= a for a, b in itertools.pairwise(memory))
-    assert monotone == (method.name not in NOT_MONOTONE)
+    assert all(b >= a for a, b in itertools.pairwise(memory)) or method.name in NOT_MONOTONE
     for budget in (1e5, 1e7, 1e9):
         n = longest_fitting_n(lambda n: predicted_memory(method, n, 64, heads=4), budget)
         assert n == 0 or predicted_memory(method, n, 64, heads=4) <= budget
@@ -226,7 +252,8 @@ def test_fit_table_follows_the_predicted_memory_and_the_measurements():
 
 
 @pytest.mark.parametrize(
-    "n, budget, exact, causal", list(itertools.product([256, 4096, 65536], [2e5, 5e7, 1e10], *[[0, 1]] * 2))
+    "n, budget, exact, causal",
+    list(itertools.product([256, 4096, 65536], [2e5, 5e7, 1e10], *[[0, 1]] * 2)),
 )
 def test_cheapest_fitting_is_the_filter_then_the_minimum(n, budget, exact, causal):
     rows = [
@@ -242,7 +269,10 @@ def test_cheapest_fitting_is_the_filter_then_the_minimum(n, budget, exact, causa
 
 
 def test_cheapest_fitting_picks_flash_style_kernels_when_exactness_is_asked_at_long_n():
-    assert cheapest_fitting(65536, 64, 1 * 2**30, heads=4, exact=True) in ("SDPA", "flash_attention")
+    assert cheapest_fitting(65536, 64, 1 * 2**30, heads=4, exact=True) in (
+        "SDPA",
+        "flash_attention",
+    )
     assert cheapest_fitting(65536, 64, 1, heads=4) is None  # nothing fits one byte
 
 
