@@ -42,6 +42,7 @@ from tutor_lib.compare import (
     bigbird_mask,
     bigbird_pairs,
     bigbird_random_blocks,
+    bigbird_tile_work,
     bigbird_tiles,
     cheapest_fitting,
     decode_cost,
@@ -56,8 +57,10 @@ from tutor_lib.compare import (
     strided_mask,
     strided_pairs,
     strided_stride,
+    strided_tile_work,
     strided_tiles,
     tile_work,
+    window_tile_work,
     window_tiles,
 )
 from tutor_lib.costs import ModelShape
@@ -130,6 +133,26 @@ def test_random_blocks_are_uniform():
     pairs = np.bincount((blocks[:, :2] % 4 * 4 + blocks[:, 1:] % 4).ravel(), minlength=16)
     assert pairs.min() > 0.8 * pairs.mean()  # later draws do not favour the first one's blocks
     assert not np.array_equal(blocks[:100], bigbird_random_blocks(20000, 3, seed=1)[:100])
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    n=st.integers(1, 700),
+    block=st.integers(1, 90),
+    left=st.integers(0, 80),
+    right=st.integers(0, 80),
+)
+def test_linear_time_tile_work_equals_the_tile_masks(n, block, left, right):
+    """The O(n / block) counts used at 128k tokens equal the (count, count) tile masks'."""
+    for got, expected in [
+        (
+            window_tile_work(n, left, right, block),
+            tile_work(window_tiles(n, left, right, block), n, block),
+        ),
+        (strided_tile_work(n, block), tile_work(strided_tiles(n, block), n, block)),
+        (bigbird_tile_work(n), tile_work(bigbird_tiles(n, min(32, n)), n, min(32, n))),
+    ]:
+        assert all(np.array_equal(g, e) for g, e in zip(got, expected, strict=True))
 
 
 def test_tile_work_counts_rows_and_gathered_keys():

@@ -12,6 +12,7 @@ from tutor_lib.compare import (
     bigbird_mask,
     bigbird_pairs,
     bigbird_random_blocks,
+    bigbird_tile_work,
     bigbird_tiles,
     cheapest_fitting,
     decode_cost,
@@ -25,8 +26,10 @@ from tutor_lib.compare import (
     strided_mask,
     strided_pairs,
     strided_stride,
+    strided_tile_work,
     strided_tiles,
     tile_work,
+    window_tile_work,
     window_tiles,
 )
 
@@ -54,6 +57,20 @@ ROWS = [
     result(bigbird_random_blocks, 2, 5, 0, check=lambda b: b.shape == (2, 2), why="r > count"),
     error(bigbird_tiles, 100, 7, name="block", why="not the pattern's block"),
     result(bigbird_tiles, 5, 5, check=lambda t: t.tolist() == [[True]], why="n < block"),
+    error(window_tile_work, 8, 1, -2, 4, name="right", why="negative right"),
+    result(
+        window_tile_work,
+        2**24,
+        128,
+        128,
+        128,
+        check=lambda w: w[1].max() == 384,
+        why="n = 2^24 in O(n / block)",
+    ),  # fmt: skip
+    error(strided_tile_work, 8, 0, name="block", why="block 0"),
+    result(strided_tile_work, 1, 5, check=lambda w: w[1].tolist() == [1], why="n = 1"),
+    error(bigbird_tile_work, 0, name="n", why="n = 0"),
+    result(bigbird_tile_work, 2**22, check=lambda w: w[1][0] == 2**22, why="global row: all"),
     error(tile_work, np.ones((2, 2), bool), 10, 4, name="tiles", why="wrong tile shape"),
     error(tile_work, np.ones((1, 1), bool), 0, 4, name="n", why="n = 0"),
     # predicted memory

@@ -78,7 +78,7 @@ def _measured_rows(measured, heads: int, d: int) -> dict:
     """(method, n) → row of a :func:`measure_methods` result taken with the same heads and d."""
     if measured is None:
         return {}
-    if not isinstance(measured, dict) or "rows" not in measured:
+    if not isinstance(measured, dict) or not {"rows", "heads", "d", "ns"} <= set(measured):
         raise TypeError("measured must be the dict measure_methods returns")
     if measured.get("heads") != heads or measured.get("d") != d:
         return {}

@@ -19,13 +19,7 @@ from __future__ import annotations
 
 from tutor_lib._validate import check_int
 from tutor_lib.compare.methods import Method
-from tutor_lib.compare.patterns import (
-    BIGBIRD,
-    bigbird_tiles,
-    strided_tiles,
-    tile_work,
-    window_tiles,
-)
+from tutor_lib.compare.patterns import bigbird_tile_work, strided_tile_work, window_tile_work
 from tutor_lib.compare.table import (
     CHUNK,
     K_PROJ,
@@ -64,11 +58,11 @@ def _banded(n, d_k, d_v, h, b):
     )
 
 
-def _tiled(tiles, n, block, d_k, d_v, h, b):
+def _tiled(work, d_k, d_v, h, b):
     """What ``block_sparse_attention`` saves per query tile of R rows gathering K keys: the key
     indices (int64), the gathered K and V, the (R, K) bool mask, the scores, their exponentials
     and the weights, and per row the max, the normalizer and an "any key allowed" flag."""
-    rows, keys = tile_work(tiles, n, block)
+    rows, keys = work
     active = keys > 0
     rows, keys = rows[active], keys[active]
     per_tile = (
@@ -153,18 +147,15 @@ def _kv_quantized(n, d_k, d_v, h, b):  # dense attention on the dequantized K an
 
 
 def _window_tiles(n, d_k, d_v, h, b):
-    block = min(SPARSE_BLOCK, n)
-    return _tiled(window_tiles(n, *WINDOW, block), n, block, d_k, d_v, h, b)
+    return _tiled(window_tile_work(n, *WINDOW, SPARSE_BLOCK), d_k, d_v, h, b)
 
 
 def _strided_tiles(n, d_k, d_v, h, b):
-    block = min(SPARSE_BLOCK, n)
-    return _tiled(strided_tiles(n, block), n, block, d_k, d_v, h, b)
+    return _tiled(strided_tile_work(n, SPARSE_BLOCK), d_k, d_v, h, b)
 
 
 def _bigbird_tiles(n, d_k, d_v, h, b):
-    block = min(BIGBIRD["block"], n)
-    return _tiled(bigbird_tiles(n, block), n, block, d_k, d_v, h, b)
+    return _tiled(bigbird_tile_work(n), d_k, d_v, h, b)
 
 
 # method name → bytes(n, d_k, d_v, heads, itemsize); a test checks that every entry has one

@@ -27,12 +27,15 @@ __all__ = [
     "bigbird_mask",
     "bigbird_pairs",
     "bigbird_random_blocks",
+    "bigbird_tile_work",
     "bigbird_tiles",
     "strided_mask",
     "strided_pairs",
     "strided_stride",
+    "strided_tile_work",
     "strided_tiles",
     "tile_work",
+    "window_tile_work",
     "window_tiles",
 ]
 
@@ -173,10 +176,64 @@ def tile_work(tiles: np.ndarray, n: int, block: int) -> tuple[np.ndarray, np.nda
     return sizes, keys
 
 
+def _sizes(n: int, block: int) -> tuple[int, int, np.ndarray]:
+    n = check_int(n, "n", minimum=1)
+    block = min(check_int(block, "block", minimum=1), n)
+    count = -(-n // block)
+    return n, block, np.minimum(block, n - np.arange(count, dtype=np.int64) * block)
+
+
+def window_tile_work(n: int, left: int, right: int, block: int) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`tile_work` of :func:`window_tiles` in O(n / block): query tile [s, e) touches the
+    key tiles from the one holding s − left to the one holding e − 1 + right (a contiguous run)."""
+    n, block, rows = _sizes(n, block)
+    left, right = check_int(left, "left", minimum=0), check_int(right, "right", minimum=0)
+    start = np.arange(rows.size, dtype=np.int64) * block
+    first = np.maximum(0, start - left) // block * block  # first key of the first tile touched
+    last = np.minimum(n, (np.minimum(n - 1, start + rows - 1 + right) // block + 1) * block)
+    return rows, last - first
+
+
+def strided_tile_work(n: int, block: int) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`tile_work` of :func:`strided_tiles` in O(n / block): between two whole tiles δ apart
+    the differences i − j are δ·B − (B − 1) … δ·B + (B − 1), so whether a tile is touched depends
+    on δ alone; only the last, possibly short, query tile is computed on its own."""
+    n, block, rows = _sizes(n, block)
+    stride, count = strided_stride(n), rows.size
+    delta = np.arange(count, dtype=np.int64)
+    lo, hi = np.maximum(delta * block - (block - 1), 0), delta * block + (block - 1)
+    active = (lo <= stride) | (hi // stride * stride >= lo)  # (count,) by tile distance δ
+    keys = block * np.cumsum(active)  # row a: key tiles a − δ for δ = 0 … a, all whole
+    a, end = count - 1, n - 1  # the last query tile [a·B, n) against key tiles b = 0 … a
+    b_start = delta * block
+    lo = np.maximum(a * block - np.minimum(b_start + block, n) + 1, 0)
+    hi = end - b_start
+    last = (hi >= lo) & ((lo <= stride) | (hi // stride * stride >= lo))
+    keys[a] = int(np.sum(last * np.minimum(block, n - b_start)))
+    return rows, keys
+
+
+def bigbird_tile_work(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`tile_work` of :func:`bigbird_tiles` in O(n / block · 7): each query block's key
+    blocks are the union of its window, the global block and its random blocks (row 0, global,
+    sees every block)."""
+    b = BIGBIRD
+    n, block, rows = _sizes(n, _bigbird_block(n))
+    count = rows.size
+    a = np.arange(count, dtype=np.int64)[:, None]
+    window = a + np.arange(-b["window_blocks"], b["window_blocks"] + 1)[None, :]
+    glob = np.broadcast_to(np.arange(b["global_blocks"]), (count, b["global_blocks"]))
+    random = bigbird_random_blocks(count, b["random_blocks"], b["seed"])
+    blocks = np.sort(np.concatenate([np.clip(window, -1, count), glob, random], axis=1), axis=1)
+    valid = (blocks >= 0) & (blocks < count)
+    valid[:, 1:] &= blocks[:, 1:] != blocks[:, :-1]  # each key block once
+    keys = np.where(valid, rows[np.clip(blocks, 0, count - 1)], 0).sum(axis=1)
+    keys[: min(b["global_blocks"], count)] = n  # global rows see everything
+    return rows, keys
+
+
 def bigbird_pairs(n: int) -> int:
     """Allowed pairs of :func:`bigbird_mask` without building it: Σ over active block pairs of
     rows · columns."""
-    block = _bigbird_block(n)
-    count = -(-n // block)
-    sizes, keys = tile_work(_bigbird_coarse(count), n, block)
-    return int(np.sum(sizes * keys))
+    rows, keys = bigbird_tile_work(n)
+    return int(np.sum(rows * keys))

@@ -28,11 +28,10 @@ from tutor_lib.compare.patterns import (
     BIGBIRD,
     bigbird_mask,
     bigbird_pairs,
-    bigbird_tiles,
+    bigbird_tile_work,
     strided_mask,
     strided_pairs,
-    strided_tiles,
-    tile_work,
+    strided_tile_work,
 )
 from tutor_lib.linear import (
     DEFAULT_CHUNK,
@@ -118,8 +117,8 @@ def _local_chunk_flops(n: int, d_k: int, d_v: int) -> int:
     return 2 * (full * LOCAL_CHUNK**2 + rest**2) * (d_k + d_v)
 
 
-def _tiled_flops(tiles, n: int, block: int, d_k: int, d_v: int) -> int:
-    rows, keys = tile_work(tiles, n, block)  # each query tile against the keys it gathers
+def _tiled_flops(work, d_k: int, d_v: int) -> int:
+    rows, keys = work  # each query tile against the keys it gathers
     return 2 * int(rows @ keys) * (d_k + d_v)
 
 
@@ -128,7 +127,7 @@ def _strided_flops(n: int, d_k: int, d_v: int) -> int:
 
 
 def _strided_done(n: int, d_k: int, d_v: int) -> int:
-    return _tiled_flops(strided_tiles(n, SPARSE_BLOCK), n, SPARSE_BLOCK, d_k, d_v)
+    return _tiled_flops(strided_tile_work(n, SPARSE_BLOCK), d_k, d_v)
 
 
 def _bigbird_flops(n: int, d_k: int, d_v: int) -> int:
@@ -136,8 +135,7 @@ def _bigbird_flops(n: int, d_k: int, d_v: int) -> int:
 
 
 def _bigbird_done(n: int, d_k: int, d_v: int) -> int:
-    block = min(BIGBIRD["block"], n)
-    return _tiled_flops(bigbird_tiles(n, block), n, block, d_k, d_v)
+    return _tiled_flops(bigbird_tile_work(n), d_k, d_v)
 
 
 # -- how each entry runs at length n (anything built per n stays out of the timed call) ---------
