@@ -225,7 +225,7 @@ print("front on (memory, error):", [names[i] for i in front])
 seconds = np.array([r["median_s"] for r in at_n])
 front3 = pareto_front(np.stack([memory, error, seconds], axis=1))
 print("front on (memory, error, time):", [names[i] for i in front3])
-fig, ax = plt.subplots(figsize=(8.6, 4.8), layout="constrained")
+fig, ax = plt.subplots(figsize=(8.6, 6.2), layout="constrained")
 plot_pareto(
     names,
     memory,

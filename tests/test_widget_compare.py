@@ -127,15 +127,17 @@ def test_plot_pareto_puts_memory_on_x_error_on_y_and_outlines_the_front():
         ax=Figure().add_subplot(),
     )
     circles, triangles = ax.collections[:2]
-    np.testing.assert_allclose(circles.get_offsets(), [[4, 1e-16]])
+    np.testing.assert_allclose(circles.get_offsets(), [[4, 1e-4]])  # exact: on the floor
     np.testing.assert_allclose(triangles.get_offsets(), [[1, 0.5], [8, 0.6]])
     assert ax.get_xscale() == ax.get_yscale() == "log"
     edges = triangles.get_edgecolors()
     assert edges[0][3] == 1 and edges[1][3] == 0  # cheap is on the front, dominated is not
     clim = circles.get_clim()
     assert clim[0] == pytest.approx(0.1) and clim[1] >= 2.0
-    bold = [t.get_fontweight() for t in ax.texts]
-    assert bold == ["bold", "bold", "normal"]
+    assert [t.get_text() for t in ax.texts] == ["1", "2", "3"]
+    legend = ax.get_legend().get_texts()
+    assert [t.get_text() for t in legend] == ["1 exact", "2 cheap", "3 dominated"]
+    assert [t.get_fontweight() for t in legend] == ["bold", "bold", "normal"]
     with pytest.raises(ValueError, match="error"):
         plot_pareto(names, memory, [-1.0, 0, 0])
     with pytest.raises(ValueError, match="seconds"):
@@ -144,5 +146,6 @@ def test_plot_pareto_puts_memory_on_x_error_on_y_and_outlines_the_front():
 
 def test_plot_pareto_without_times_keeps_memory_error_front():
     ax = plot_pareto(["a", "b"], [MIB, 2 * MIB], [0.1, 0.01], ax=Figure().add_subplot())
-    assert [t.get_fontweight() for t in ax.texts] == ["bold", "bold"]  # neither dominates
+    legend = ax.get_legend().get_texts()
+    assert [t.get_fontweight() for t in legend] == ["bold", "bold"]  # neither dominates
     assert torch.get_num_threads() >= 1  # (plots never touch torch's state)

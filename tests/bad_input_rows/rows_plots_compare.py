@@ -28,7 +28,7 @@ ROWS = [
         [MIB],
         [0.0],
         ax=_axes(),
-        check=lambda ax: len(ax.texts) == 1,
+        check=lambda ax: len(ax.get_legend().get_texts()) == 1,
         why="one exact method",
     ),  # fmt: skip
     error(plot_budget, NAMES, MEM, 0.0, name="budget", why="budget 0 (log axis)"),

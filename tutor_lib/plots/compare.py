@@ -39,15 +39,18 @@ def plot_pareto(
     *,
     seconds=None,
     exact=None,
-    error_floor: float = 1e-16,
+    error_floor: float = 1e-4,
     ax=None,
     title: str | None = None,
 ):
     """Memory (x, MiB, log) against max error vs exact attention (y, log) for each method; colour =
     ``seconds`` (log scale, with a colour bar) when given. Errors below ``error_floor`` (exact up
-    to rounding) sit on the floor. Circles: ``exact`` methods, triangles: methods that change the
-    model. The Pareto front (:func:`tutor_lib.compare.pareto_front` over memory, error and, if
-    given, time) is outlined in black and its names are bold. Returns the Axes."""
+    to rounding) sit on the floor, a dotted line. Circles: ``exact`` methods, triangles: methods
+    that change the model. Each point carries a number; the legend below names it. The Pareto
+    front (:func:`tutor_lib.compare.pareto_front` over memory, error and, if given, time) is
+    outlined in black and its names are bold in the legend. Returns the Axes."""
+    from matplotlib.lines import Line2D
+
     names = _names(names)
     count = len(names)
     mem = finite_values(memory, "memory", positive=True)
@@ -65,7 +68,7 @@ def plot_pareto(
         objectives.append(secs)
     exact = _flags(exact, count, "exact")
     front = set(pareto_front(np.stack(objectives, axis=1)))
-    ax = new_axes(ax, (7.0, 4.2))
+    ax = new_axes(ax, (7.0, 5.0))
     colour = {"c": "#4e79a7"}
     if seconds is not None:
         from matplotlib.colors import LogNorm
@@ -88,21 +91,30 @@ def plot_pareto(
             mappable = art
     if seconds is not None:
         ax.figure.colorbar(mappable, ax=ax, label="median time (s)")
-    for i, name in enumerate(names):
-        ax.annotate(
-            name,
-            (mem[i] / MIB, shown[i]),
-            xytext=(4, 3),
-            textcoords="offset points",
-            fontsize=7,
-            fontweight="bold" if i in front else "normal",
-        )
+    labels: dict[tuple[float, float], list[str]] = {}  # points on the same spot share a label
+    for i in range(count):
+        labels.setdefault((float(mem[i]), float(shown[i])), []).append(str(i + 1))
+    for (x, y), numbers in labels.items():  # the points' numbers beside them; the legend names them
+        ax.annotate(",".join(numbers), (x / MIB, y), xytext=(4, 2), textcoords="offset points",
+                    fontsize=7)  # fmt: skip
+    ax.axhline(error_floor, color="#888888", linestyle=":", linewidth=0.8)
+    handles = [
+        Line2D([], [], marker="o" if exact[i] else "^", linestyle="", color="#888888",
+               label=f"{i + 1} {name}")
+        for i, name in enumerate(names)
+    ]  # fmt: skip
+    legend = ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.14),
+                       ncol=3, fontsize=7, frameon=False)  # fmt: skip
+    for i, text in enumerate(legend.get_texts()):
+        text.set_fontweight("bold" if i in front else "normal")
     ax.set_xscale("log")
     ax.set_yscale("log")
+    ax.set_ylim(error_floor / 3, max(shown.max(), error_floor) * 3)
     ax.set_xlabel("memory (MiB, log)")
-    ax.set_ylabel(f"max error vs exact (log; exact at {error_floor:g})")
+    ax.set_ylabel(f"max error vs exact (log); exact methods on the floor, {error_floor:g}")
     ax.set_title(
-        title or "circles: exact · triangles: change the model · outlined: Pareto front", fontsize=9
+        title or "circles: exact · triangles: change the model · outlined, bold: Pareto front",
+        fontsize=9,
     )
     return ax
 
