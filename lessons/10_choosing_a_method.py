@@ -595,10 +595,10 @@ passed = check_pareto_front(my_front)
 #
 # Write `my_longest(memory, budget, *, n_max)`: `memory(n)` gives the bytes a method needs at length n
 # and never decreases with n. Return the largest n in [1, n_max] with `memory(n) <= budget`, or 0 if
-# not even n = 1 fits. One case has a budget of 1 TiB for a method linear in n: about 10⁹ lengths fit,
-# and the check gives each case 2 seconds. Hints: what does a doubling n tell you as soon as memory(n)
-# stops fitting? Between a length that fits and one that does not, where must the answer be, and how
-# fast can you halve that interval?
+# not even n = 1 fits. One case has a budget of 1 TiB for a method linear in n: about 10⁹ lengths
+# fit, and the check gives each case a few seconds. Hints: what does a doubling n tell you as soon as
+# memory(n) stops fitting? Between a length that fits and one that does not, where must the answer
+# be, and how fast can you halve that interval?
 
 
 # %%

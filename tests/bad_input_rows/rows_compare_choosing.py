@@ -86,7 +86,7 @@ ROWS = [
     error(pareto_front, [], name="points", why="no points"),
     error(pareto_front, [[1, math.nan]], name="points", why="NaN"),
     error(pareto_front, [1, 2, 3], name="points", why="1-D"),
-    result(pareto_front, [[5.0]], check=lambda f: f == [0], why="one point"),
+    result(pareto_front, [[5.0]], check=lambda f: f.tolist() == [0], why="one point"),
     error(longest_fitting_n, 3, 10, raises=TypeError, name="memory", why="not callable"),
     error(longest_fitting_n, abs, math.nan, raises=TypeError, name="budget", why="NaN"),
     error(longest_fitting_n, abs, 10, n_max=0, name="n_max", why="n_max 0"),

@@ -26,9 +26,9 @@ from tutor_lib.compare.table import METHODS, get_method
 __all__ = ["pareto_front", "longest_fitting_n", "fit_table", "cheapest_fitting"]
 
 
-def pareto_front(points) -> list[int]:
-    """Indices (ascending) of the points that no other point dominates, every column an objective
-    to minimise. Point a dominates b if a ≤ b in every column and a < b in at least one; equal
+def pareto_front(points) -> np.ndarray:
+    """Indices (ascending, an int array) of the points that no other point dominates, every column
+    an objective to minimise. Point a dominates b if a ≤ b in every column and a < b in at least one; equal
     points do not dominate each other, so both stay. points: (N, k) finite numbers."""
     pts = np.asarray(points, dtype=float)
     if pts.ndim != 2 or pts.shape[0] == 0 or pts.shape[1] == 0:
@@ -38,7 +38,7 @@ def pareto_front(points) -> list[int]:
     no_worse = (pts[:, None, :] <= pts[None, :, :]).all(-1)  # [a, b]: a ≤ b everywhere
     better = (pts[:, None, :] < pts[None, :, :]).any(-1)  # [a, b]: a < b somewhere
     dominated = (no_worse & better).any(0)  # b is dominated by some a
-    return [int(i) for i in np.flatnonzero(~dominated)]
+    return np.flatnonzero(~dominated)
 
 
 def longest_fitting_n(memory: Callable[[int], float], budget: float, *, n_max: int = 2**24) -> int:

@@ -41,12 +41,19 @@ def _front_cases() -> list[Case]:
 
 
 def _compare_indices(got, expected) -> str | None:
-    try:
-        got = sorted(int(i) for i in got)
-    except (TypeError, ValueError):
+    """Indices in any order: a list or 1-D array of distinct ints (a tensor too)."""
+    if hasattr(got, "detach"):  # a torch tensor
+        got = got.detach().cpu().numpy() if not got.is_floating_point() else got.detach().double()
+    if isinstance(got, (str, bytes, dict)) or got is None or not hasattr(got, "__len__"):
         return f"returned a {type(got).__name__}, expected a list of indices"
-    if got != expected:
-        return f"got indices {got}, expected {expected}"
+    arr = np.asarray(got)
+    if arr.ndim != 1 or (arr.size and not np.issubdtype(arr.dtype, np.integer)):
+        return f"expected a 1-D list of integer indices, got shape {arr.shape}, dtype {arr.dtype}"
+    if len(set(arr.tolist())) != arr.size:
+        return f"an index appears twice: {arr.tolist()}"
+    expected = sorted(int(i) for i in expected)
+    if sorted(arr.tolist()) != expected:
+        return f"got indices {sorted(arr.tolist())}, expected {expected}"
     return None
 
 
@@ -59,7 +66,7 @@ def check_pareto_front(fn) -> bool:
 def _front_strictly_better_everywhere(points):
     pts = np.asarray(points, dtype=float)
     beaten = [any((pts[a] < pts[b]).all() for a in range(len(pts))) for b in range(len(pts))]
-    return [i for i, out in enumerate(beaten) if not out]
+    return [i for i, out in enumerate(beaten) if not out]  # keeps dominated ties
 
 
 register_answers(
@@ -96,13 +103,13 @@ def _longest_cases() -> list[Case]:
     )
     cases = []
     for memory, budget, n_max, text in [
-        (_dense_scores, 1 * GIB, 2**20, "dense scores, 1 GiB"),
-        (_fused, 1 * GIB, 2**24, "a fused kernel (linear in n), 1 GiB"),
-        (_chunked, 64 * MIB, 2**24, "chunked: constant + the output, 64 MiB"),
-        (_dense_scores, 10, 2**20, "budget below memory(1): nothing fits"),
+        (_dense_scores, 1 * GIB, 1 << 20, "dense scores, 1 GiB"),
+        (_fused, 1 * GIB, 1 << 24, "a fused kernel (linear in n), 1 GiB"),
+        (_chunked, 64 * MIB, 1 << 24, "chunked: constant + the output, 64 MiB"),
+        (_dense_scores, 10, 1 << 20, "budget below memory(1): nothing fits"),
         (_fused, 1e30, 12_345, "everything fits: n_max itself"),
         (_steps, 5000, 10**6, "steps of 1000: the last length of a step"),
-        (_fused, 2**40, 2**40, "1 TiB: 10⁹ lengths fit, too many to try one by one"),
+        (_fused, 1024 * GIB, 1 << 40, "1 TiB: 10⁹ lengths fit, too many to try one by one"),
     ]:
         expected = longest_fitting_n(memory, budget, n_max=n_max)
         cases.append(Case(text, (memory, budget), expected, hint, {"n_max": n_max}))
@@ -112,7 +119,7 @@ def _longest_cases() -> list[Case]:
 def check_longest_n(fn) -> bool:
     """Check ``fn(memory, budget, n_max)`` → the largest n in [1, n_max] with memory(n) ≤ budget
     (0 if none), for a function ``memory(n)`` that never decreases with n."""
-    return run_check(fn, _longest_cases(), compare=compare_count, seconds=2.0)
+    return run_check(fn, _longest_cases(), compare=compare_count)
 
 
 def _largest_power_of_two(memory, budget, *, n_max):

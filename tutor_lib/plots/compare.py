@@ -107,9 +107,9 @@ def plot_pareto(
                        ncol=3, fontsize=7, frameon=False)  # fmt: skip
     for i, text in enumerate(legend.get_texts()):
         text.set_fontweight("bold" if i in front else "normal")
+    ax.set_ylim(error_floor / 3, max(shown.max(), error_floor) * 3)  # before the log scale
     ax.set_xscale("log")
     ax.set_yscale("log")
-    ax.set_ylim(error_floor / 3, max(shown.max(), error_floor) * 3)
     ax.set_xlabel("memory (MiB, log)")
     ax.set_ylabel(f"max error vs exact (log); exact methods on the floor, {error_floor:g}")
     ax.set_title(
