@@ -123,7 +123,7 @@ def _main_notes(result: dict) -> list[str]:
         + "; torch rows run in float32, numpy rows in float64 (each row's % is of its own dtype)",
         "× SDPA: median / SDPA's median at the same n (causal methods: / SDPA causal); "
         "% matmul: the FLOPs the method must do (dense 4·n²·d per head, causal 2·n(n+1)·d, "
-        "window 4·(allowed pairs)·d, elu+1 4·n·d·(d+1), …: tutor_lib.compare.methods) / median "
+        "window 4·(allowed pairs)·d, elu+1 4·n·d·(d+1), …: tutor_lib.compare.table) / median "
         "time / matmul rate",
         "memory: (peak) tracemalloc peak of one numpy call, output included, inputs excluded; "
         "(saved) bytes torch autograd saves for backward, q, k, v excluded",

@@ -27,6 +27,7 @@ from tutor_lib.compare import (
     WINDOW,
     Method,
     banded_flops,
+    block_diagonal_pairs,
     block_sparse_window_flops,
     chunked_linear_flops,
     dense_flops,
@@ -244,6 +245,12 @@ def test_memory_is_the_saved_bytes_for_torch_and_a_tracemalloc_peak_for_numpy():
 @given(n=st.integers(1, 80), left=st.integers(0, 90), right=st.integers(0, 90))
 def test_window_pairs_counts_the_local_mask(n, left, right):
     assert window_pairs(n, left, right) == int(masks.local_mask(n, left, right).sum())
+
+
+@settings(max_examples=40, deadline=None)
+@given(n=st.integers(1, 80), chunk=st.integers(1, 90))
+def test_block_diagonal_pairs_counts_the_block_mask(n, chunk):
+    assert block_diagonal_pairs(n, chunk) == int(masks.block_mask(n, chunk).sum())
 
 
 @pytest.mark.parametrize("n, d_k, d_v", [(1, 3, 5), (17, 8, 8), (40, 4, 6)])

@@ -8,6 +8,7 @@ from bad_input_rows import Row, error, result
 from tutor_lib.compare import (
     Method,
     banded_flops,
+    block_diagonal_pairs,
     block_sparse_window_flops,
     chunked_linear_flops,
     dense_flops,
@@ -63,6 +64,8 @@ ROWS = [
     error(dense_flops, 4, 4, 4, causal=1, raises=TypeError, name="causal", why="causal 1"),
     result(dense_flops, 1, 1, 1, check=lambda f: f == 4, why="one pair"),
     error(window_pairs, 4, -1, 0, name="left", why="negative left"),
+    error(block_diagonal_pairs, 4, 0, name="chunk", why="chunk 0"),
+    result(block_diagonal_pairs, 5, 10**9, check=lambda p: p == 25, why="one chunk: n²"),
     result(window_pairs, 3, 10**9, 10**9, check=lambda p: p == 9, why="huge window: n²"),
     error(banded_flops, 8, 4, 4, left=1, right=1, block=0, name="block", why="block 0"),
     error(banded_flops, 8, 0, 4, left=1, right=1, block=2, name="d_k", why="d_k 0"),

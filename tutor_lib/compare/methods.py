@@ -26,6 +26,7 @@ __all__ = [
     "BACKENDS",
     "dense_flops",
     "window_pairs",
+    "block_diagonal_pairs",
     "banded_flops",
     "block_sparse_window_flops",
     "linear_flops",
@@ -105,6 +106,13 @@ def window_pairs(n: int, left: int, right: int) -> int:
     left, right = check_int(left, "left", minimum=0), check_int(right, "right", minimum=0)
     i = np.arange(n, dtype=np.int64)
     return int(np.sum(np.minimum(n - 1, i + right) - np.maximum(0, i - left) + 1))
+
+
+def block_diagonal_pairs(n: int, chunk: int) -> int:
+    """(i, j) pairs in the same chunk of ``chunk`` tokens (the last chunk may be short): what
+    chunked local attention (lesson 09) must compute, (n // chunk)·chunk² + (n mod chunk)²."""
+    n, chunk = check_int(n, "n", minimum=1), check_int(chunk, "chunk", minimum=1)
+    return (n // chunk) * chunk**2 + (n % chunk) ** 2
 
 
 def banded_flops(n: int, d_k: int, d_v: int, *, left: int, right: int, block: int) -> int:

@@ -18,6 +18,7 @@ from tutor_lib.chunking import chunked_local_attention, ring_attention
 from tutor_lib.compare.methods import (
     Method,
     banded_flops,
+    block_diagonal_pairs,
     block_sparse_window_flops,
     chunked_linear_flops,
     dense_flops,
@@ -113,8 +114,7 @@ def _compressed_flops(n: int, d_k: int, d_v: int) -> int:
 
 
 def _local_chunk_flops(n: int, d_k: int, d_v: int) -> int:
-    full, rest = divmod(n, LOCAL_CHUNK)  # chunks of m tokens, the last one short
-    return 2 * (full * LOCAL_CHUNK**2 + rest**2) * (d_k + d_v)
+    return 2 * block_diagonal_pairs(n, LOCAL_CHUNK) * (d_k + d_v)  # chunks of m, the last short
 
 
 def _tiled_flops(work, d_k: int, d_v: int) -> int:
