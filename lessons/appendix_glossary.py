@@ -84,6 +84,7 @@ from tutor_lib.glossary import box_index_markdown, course_boxes
 # | s, z | quantization step and zero point: x ≈ s·(q − z) | `scale`, `zero_point` | [08][08] |
 # | chunk, overlap | tokens per chunk, tokens shared by neighbouring chunks | `chunk`, `overlap` | [09][09] |
 # | P | devices of ring attention | `num_devices` | [09][09] |
+# | budget | bytes one layer's attention may keep (forward peak or saved bytes) | `budget` | [10][10] |
 #
 # **Letters with two meanings.** m is the FFN width (lesson 02), the running maximum (05) and the
 # number of random features (06); M is a mask (01, 04) and the SRAM size (05); P is the probability
@@ -159,6 +160,8 @@ for shape in (GPT3_175B, MISTRAL_7B_LIKE):
 # | 离群值 | outliers | [08][08] |
 # | 环形注意力 | ring attention | [09][09] |
 # | 精确 / 近似 | exact / approximate: does a method change the model? | [10][10] |
+# | 帕累托前沿 | Pareto front: the methods no other beats on every axis | [10][10] |
+# | 预填充 / 解码 | prefill / decode: the prompt at once, then one token at a time | [03][03], [10][10] |
 #
 # [00]: 00_why_llms_are_expensive.ipynb
 # [01]: 01_self_attention.ipynb

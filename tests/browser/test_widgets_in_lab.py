@@ -45,6 +45,7 @@ WIDGET_LESSONS: dict[str, tuple[str, ...]] = {
     "07_training_memory": ("training_memory_explorer(",),
     "08_compression": ("quantization_explorer(",),
     "09_sequence_chunking": ("chunking_explorer(",),
+    "10_choosing_a_method": ("budget_explorer(",),
 }
 # ------------------------------------------------------------------------------------------------
 

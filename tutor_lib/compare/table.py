@@ -1,6 +1,6 @@
 """The method table: every attention variant of lessons 01–09, one :class:`Method` entry each.
 
-Adding a method is one ``Method(...)`` entry in :data:`METHODS`; the
+Adding a method (lesson 09's chunking, say) is one ``Method(...)`` entry in :data:`METHODS`; the
 benchmark, lesson 10's comparison and the tests pick it up from here. The settings below are the
 ones the per-lesson benchmarks (``bench/bench_*.py``) use too.
 """
@@ -25,6 +25,15 @@ from tutor_lib.compare.methods import (
     linear_flops,
     window_pairs,
 )
+from tutor_lib.compare.patterns import (
+    BIGBIRD,
+    bigbird_mask,
+    bigbird_pairs,
+    bigbird_tile_work,
+    strided_mask,
+    strided_pairs,
+    strided_tile_work,
+)
 from tutor_lib.linear import (
     DEFAULT_CHUNK,
     PIECE_CHUNKS,
@@ -48,7 +57,7 @@ __all__ = [
     "K_PROJ",
     "STRIDE",
     "KV_BITS",
-    "SEQUENCE_CHUNK",
+    "LOCAL_CHUNK",
     "RING_DEVICES",
 ]
 
@@ -60,8 +69,8 @@ NUM_FEATURES = 256  # Performer's random features m
 K_PROJ = 256  # Linformer's projected length k
 STRIDE = 4  # memory-compressed attention: one slot per 4 tokens
 KV_BITS = 4  # KIVI-style KV quantization (keys per channel, values per token, groups of 128)
-SEQUENCE_CHUNK = 256  # sequence chunking: independent chunks of 256 tokens (block-diagonal mask)
-RING_DEVICES = 4  # ring attention, simulated: K/V blocks rotate around 4 devices
+LOCAL_CHUNK = 256  # lesson 09's chunked local attention (Liu et al. 2018 used chunks of 256)
+RING_DEVICES = 4  # ring attention, simulated over 4 devices (fewer when n < 4)
 
 # -- the FLOPs each entry must do, and what its implementation computes (per (batch, head) row) --
 
@@ -100,12 +109,33 @@ def _linformer_flops(n: int, d_k: int, d_v: int) -> int:
     return 4 * n * k * (d_k + d_v)
 
 
-def _sequence_chunk_flops(n: int, d_k: int, d_v: int) -> int:
-    return 2 * block_diagonal_pairs(n, SEQUENCE_CHUNK) * (d_k + d_v)  # O(n·chunk·d)
-
-
 def _compressed_flops(n: int, d_k: int, d_v: int) -> int:
     return 2 * n * -(-n // STRIDE) * (d_k + d_v)  # n queries × ⌈n/stride⌉ slots
+
+
+def _local_chunk_flops(n: int, d_k: int, d_v: int) -> int:
+    return 2 * block_diagonal_pairs(n, LOCAL_CHUNK) * (d_k + d_v)  # chunks of m, the last short
+
+
+def _tiled_flops(work, d_k: int, d_v: int) -> int:
+    rows, keys = work  # each query tile against the keys it gathers
+    return 2 * int(rows @ keys) * (d_k + d_v)
+
+
+def _strided_flops(n: int, d_k: int, d_v: int) -> int:
+    return 2 * strided_pairs(n) * (d_k + d_v)
+
+
+def _strided_done(n: int, d_k: int, d_v: int) -> int:
+    return _tiled_flops(strided_tile_work(n, SPARSE_BLOCK), d_k, d_v)
+
+
+def _bigbird_flops(n: int, d_k: int, d_v: int) -> int:
+    return 2 * bigbird_pairs(n) * (d_k + d_v)
+
+
+def _bigbird_done(n: int, d_k: int, d_v: int) -> int:
+    return _tiled_flops(bigbird_tile_work(n), d_k, d_v)
 
 
 # -- how each entry runs at length n (anything built per n stays out of the timed call) ---------
@@ -151,6 +181,20 @@ def _compressed(n, dtype):
     return lambda q, k, v: attention(q, *compress_kv(k, v, STRIDE))
 
 
+def _ring(n, dtype):
+    return lambda q, k, v: ring_attention(q, k, v, min(RING_DEVICES, n))
+
+
+def _strided(n, dtype):
+    allowed = strided_mask(n)  # (n, n) bool: local head | strided head, causal
+    return lambda q, k, v: block_sparse_attention(q, k, v, allowed, block=SPARSE_BLOCK)
+
+
+def _bigbird(n, dtype):
+    allowed = bigbird_mask(n)  # (n, n) bool
+    return lambda q, k, v: block_sparse_attention(q, k, v, allowed, block=BIGBIRD["block"])
+
+
 _W = f"left = right = {WINDOW[0]} ({sum(WINDOW) + 1} keys)"
 _EXACT, _CHANGES = True, False
 # One entry per method, its fields in Method's order, so that the table reads as a table:
@@ -191,13 +235,17 @@ METHODS: tuple[Method, ...] = (
     Method(f"KV {KV_BITS}-bit (numpy)", "quantization", "08", _CHANGES, False, "numpy",
            _kv_quantized, dense_flops, "KIVI: K per channel, V per token, groups of 128",
            max_n=4096),
-    Method("chunks (numpy)", "sequence chunking", "09", _CHANGES, False, "numpy",
-           lambda n, dtype: partial(chunked_local_attention, chunk=SEQUENCE_CHUNK),
-           _sequence_chunk_flops, f"independent chunks of {SEQUENCE_CHUNK}", max_n=4096),
-    Method(f"ring, {RING_DEVICES} devices (numpy)", "exact, distributed", "09", _EXACT, False,
-           "numpy", lambda n, dtype: partial(ring_attention, num_devices=min(RING_DEVICES, n)),
-           dense_flops,
-           f"simulated ring of {RING_DEVICES} devices, online softmax", max_n=4096),
+    Method("strided + local, block-sparse", "sparse kernel", "04", _CHANGES, True, "torch",
+           _strided, _strided_flops, f"Sparse Transformer, l ≈ √n, tiles {SPARSE_BLOCK}",
+           max_n=8192, flops_done=_strided_done),
+    Method("BigBird, block-sparse", "sparse kernel", "04", _CHANGES, False, "torch", _bigbird,
+           _bigbird_flops, f"blocks of {BIGBIRD['block']}: 3 window + 1 global + "
+           f"{BIGBIRD['random_blocks']} random", max_n=8192, flops_done=_bigbird_done),
+    Method("chunked local (numpy)", "chunking", "09", _CHANGES, False, "numpy",
+           lambda n, dtype: partial(chunked_local_attention, chunk=LOCAL_CHUNK),
+           _local_chunk_flops, f"chunks of {LOCAL_CHUNK}, no attention across"),
+    Method("ring (numpy)", "exact, sequence parallel", "09", _EXACT, False, "numpy", _ring,
+           dense_flops, f"{RING_DEVICES} devices simulated, online softmax", max_n=4096),
 )
 # fmt: on
 

@@ -16,6 +16,11 @@ from tutor_lib.exercises.chunking import (
     check_ring_attention,
     check_txl_earliest_position,
 )
+from tutor_lib.exercises.compare import (
+    check_longest_n,
+    check_pareto_front,
+    check_pick_method,
+)
 from tutor_lib.exercises.costs import (
     check_activation_bytes,
     check_attention_params,
@@ -72,10 +77,13 @@ __all__ = [
     "check_linear_attention",
     "check_linear_attention_step",
     "check_llm_int8_matmul",
+    "check_longest_n",
     "check_loglog_slope",
     "check_max_batch_size",
     "check_max_cached_tokens",
     "check_online_softmax_update",
+    "check_pareto_front",
+    "check_pick_method",
     "check_quantize",
     "check_receptive_field",
     "check_reversible_inverse",

@@ -6,6 +6,7 @@ an Axes of a standalone ``matplotlib.figure.Figure`` instead and never touch pyp
 
 from tutor_lib.plots.attention import plot_attention, plot_mask
 from tutor_lib.plots.chunking import plot_query_reach, plot_retrieval, plot_ring_schedule
+from tutor_lib.plots.compare import plot_budget, plot_pareto
 from tutor_lib.plots.costs import (
     memory_axis_limits,
     plot_flop_shares,
@@ -22,6 +23,7 @@ from tutor_lib.plots.training import plot_saved_vs_depth, plot_training_budget
 __all__ = [
     "memory_axis_limits",
     "plot_attention",
+    "plot_budget",
     "plot_decode_memory",
     "plot_error_curves",
     "plot_feature_error",
@@ -31,6 +33,7 @@ __all__ = [
     "plot_mask",
     "plot_memory_bars",
     "plot_online_softmax_step",
+    "plot_pareto",
     "plot_query_reach",
     "plot_retrieval",
     "plot_ring_schedule",

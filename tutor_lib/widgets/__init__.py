@@ -3,6 +3,7 @@ as attributes, so pytest and the browser check can drive it like a learner would
 
 from tutor_lib.widgets.attention import attention_explorer
 from tutor_lib.widgets.chunking import chunking_explorer
+from tutor_lib.widgets.compare import budget_explorer
 from tutor_lib.widgets.flops import flop_share_explorer
 from tutor_lib.widgets.linear import performer_explorer
 from tutor_lib.widgets.masks import mask_explorer
@@ -15,6 +16,7 @@ from tutor_lib.widgets.training import training_memory_explorer
 __all__ = [
     "attention_explorer",
     "attention_memory_explorer",
+    "budget_explorer",
     "chunking_explorer",
     "flop_share_explorer",
     "hbm_traffic_explorer",
