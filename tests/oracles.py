@@ -104,6 +104,23 @@ def reach_brute_force(mask, layers: int) -> np.ndarray:
     return reach
 
 
+def numpy_qkv(lead, n_q, n_k, d_k, d_v, seed, scale=1.0):
+    """Seeded standard-normal float64 q (…, n_q, d_k), k (…, n_k, d_k), v (…, n_k, d_v), times ``scale``."""
+    rng = np.random.default_rng(seed)
+    return tuple(
+        rng.standard_normal((*lead, n, d)) * scale for n, d in ((n_q, d_k), (n_k, d_k), (n_k, d_v))
+    )
+
+
+def torch_qkv(lead, n_q, n_k, d_k, d_v, seed, dtype=torch.float64, grad=False, sigma=1.0):
+    """Seeded torch q, k, v of those shapes (q and k times ``sigma``), leaves that require grad if asked."""
+    g = torch.Generator().manual_seed(seed)
+    shapes = [(*lead, n_q, d_k), (*lead, n_k, d_k), (*lead, n_k, d_v)]
+    out = [torch.randn(s, generator=g, dtype=dtype) for s in shapes]
+    out[0], out[1] = out[0] * sigma, out[1] * sigma
+    return [t.requires_grad_(grad) for t in out]
+
+
 def counting(fn):
     """Wrap ``fn`` so a test knows how many cases an exercise check really ran (``wrapper.calls``)."""
 
@@ -113,6 +130,24 @@ def counting(fn):
 
     wrapper.calls = 0
     return wrapper
+
+
+def assert_rejected(capsys, ok, *, case_words=()) -> str:
+    """An exercise check said no the way a learner should see it: it returned False and printed a
+    first line '✗ case i of N (...)', one final 'hint:' line and no traceback. Returns line 1.
+
+    (Small 2-D arrays in the message are printed as matrices, so there may be lines in between.)
+    """
+    captured = capsys.readouterr()
+    lines = captured.out.splitlines()
+    assert ok is False
+    assert lines[0].startswith("✗ case "), captured.out
+    assert lines[-1].strip().startswith("hint:"), captured.out
+    assert sum(line.strip().startswith("hint:") for line in lines) == 1
+    assert "Traceback" not in captured.out + captured.err
+    for word in case_words:
+        assert word in lines[0], lines[0]
+    return lines[0]
 
 
 # -- an independent torch decoder built from a ModelShape (tests of tutor_lib.costs) ----------------

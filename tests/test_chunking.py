@@ -14,7 +14,7 @@ import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from oracles import arange_mask, assert_close_f64, dense_masked_torch, dense_reference
+from oracles import arange_mask, assert_close_f64, dense_masked_torch, dense_reference, numpy_qkv
 
 from tutor_lib import masks
 from tutor_lib.chunking import (
@@ -52,13 +52,6 @@ shapes = st.fixed_dictionaries(
 )
 
 
-def _qkv(lead, n_q, n_k, d_k, d_v, seed, scale=1.0):
-    rng = np.random.default_rng(seed)
-    return tuple(
-        rng.standard_normal((*lead, n, d)) * scale for n, d in ((n_q, d_k), (n_k, d_k), (n_k, d_v))
-    )
-
-
 def _window_rule(chunk, left, right, causal):
     """Query i in chunk [s, e) sees keys [s − left, e + right), and j <= i when causal."""
 
@@ -73,7 +66,7 @@ def _window_rule(chunk, left, right, causal):
 @SETTINGS
 @given(shapes)
 def test_chunked_equals_dense_with_a_block_diagonal_mask(s):
-    q, k, v = _qkv(s["lead"], s["n"], s["n"], s["d_k"], s["d_v"], s["seed"])
+    q, k, v = numpy_qkv(s["lead"], s["n"], s["n"], s["d_k"], s["d_v"], s["seed"])
     mask = arange_mask(s["n"], s["n"], _window_rule(s["chunk"], 0, 0, s["causal"]))
     got = chunked_local_attention(q, k, v, s["chunk"], causal=s["causal"])
     assert_close_f64(got, dense_reference(q, k, v, mask))
@@ -85,7 +78,7 @@ def test_chunked_equals_dense_with_a_block_diagonal_mask(s):
 @given(shapes)
 def test_overlapping_chunks_equal_dense_with_their_mask(s):
     n, chunk, overlap, causal = s["n"], s["chunk"], s["overlap"], s["causal"]
-    q, k, v = _qkv(s["lead"], n, n, s["d_k"], s["d_v"], s["seed"])
+    q, k, v = numpy_qkv(s["lead"], n, n, s["d_k"], s["d_v"], s["seed"])
     mask = arange_mask(n, n, _window_rule(chunk, overlap, overlap, causal))
     got = overlapping_chunk_attention(q, k, v, chunk, overlap, causal=causal)
     assert_close_f64(got, dense_reference(q, k, v, mask))
@@ -94,7 +87,7 @@ def test_overlapping_chunks_equal_dense_with_their_mask(s):
 
 @pytest.mark.parametrize("causal", [False, True])
 def test_the_limits_are_full_attention(causal):
-    q, k, v = _qkv((2,), 20, 20, 4, 3, seed=1)
+    q, k, v = numpy_qkv((2,), 20, 20, 4, 3, seed=1)
     full = dense_reference(q, k, v, causal=causal)
     assert_close_f64(chunked_local_attention(q, k, v, 20, causal=causal), full)
     assert_close_f64(chunked_local_attention(q, k, v, 99, causal=causal), full)
@@ -107,7 +100,7 @@ def test_the_limits_are_full_attention(causal):
 
 def test_chunked_differs_from_full_attention_when_chunk_is_shorter():
     """Negative control: the equivalence tests above would catch a chunked == full bug."""
-    q, k, v = _qkv((), 64, 64, 8, 8, seed=2)
+    q, k, v = numpy_qkv((), 64, 64, 8, 8, seed=2)
     diff = np.abs(chunked_local_attention(q, k, v, 16) - dense_reference(q, k, v)).max()
     assert diff > 0.1
     # and a token's output does not move when another chunk changes (no path between chunks)
@@ -121,8 +114,8 @@ def test_chunked_differs_from_full_attention_when_chunk_is_shorter():
 @given(shapes, st.integers(0, 12))
 def test_transformer_xl_equals_dense_causal_over_memory_and_segment(s, m):
     n, d_k, d_v = s["n"], s["d_k"], s["d_v"]
-    q, k, v = _qkv(s["lead"], n, n, d_k, d_v, s["seed"])
-    _, mem_k, mem_v = _qkv(s["lead"], n, m, d_k, d_v, s["seed"] + 1)
+    q, k, v = numpy_qkv(s["lead"], n, n, d_k, d_v, s["seed"])
+    _, mem_k, mem_v = numpy_qkv(s["lead"], n, m, d_k, d_v, s["seed"] + 1)
     keys, values = np.concatenate([mem_k, k], -2), np.concatenate([mem_v, v], -2)
     mask = arange_mask(n, m + n, lambda i, j: j <= i + m)  # memory fully, segment causally
     got = transformer_xl_attention(q, k, v, mem_k, mem_v)
@@ -130,7 +123,7 @@ def test_transformer_xl_equals_dense_causal_over_memory_and_segment(s, m):
 
 
 def test_transformer_xl_without_memory_is_causal_attention():
-    q, k, v = _qkv((3,), 7, 7, 4, 2, seed=3)
+    q, k, v = numpy_qkv((3,), 7, 7, 4, 2, seed=3)
     empty_k, empty_v = np.zeros((3, 0, 4)), np.zeros((3, 0, 2))
     got = transformer_xl_attention(q, k, v, empty_k, empty_v)
     assert_close_f64(got, dense_reference(q, k, v, causal=True))
@@ -239,7 +232,7 @@ def test_ring_schedule_every_device_sees_every_block_once():
 )
 def test_ring_attention_is_exact(lead, n_q, n_k, devices, causal, seed):
     devices = min(devices, n_q, n_k)
-    q, k, v = _qkv(lead, n_q, n_k, 3, 2, seed)
+    q, k, v = numpy_qkv(lead, n_q, n_k, 3, 2, seed)
     got = ring_attention(q, k, v, devices, causal=causal)
     assert_close_f64(got, dense_reference(q, k, v, causal=causal))
 
@@ -247,20 +240,20 @@ def test_ring_attention_is_exact(lead, n_q, n_k, devices, causal, seed):
 @pytest.mark.parametrize("devices", [1, 3, 4])
 @pytest.mark.parametrize("causal", [False, True])
 def test_ring_attention_with_1_3_4_devices_and_an_uneven_last_block(devices, causal):
-    q, k, v = _qkv((2,), 23, 23, 5, 4, seed=devices, scale=4.0)  # large logits too
+    q, k, v = numpy_qkv((2,), 23, 23, 5, 4, seed=devices, scale=4.0)  # large logits too
     got = ring_attention(q, k, v, devices, causal=causal)
     assert_close_f64(got, dense_reference(q, k, v, causal=causal))
 
 
 def test_a_ring_without_rescaling_would_be_wrong():
     """Negative control: averaging per-block softmax outputs (no online rescaling) is not exact."""
-    q, k, v = _qkv((), 24, 24, 4, 4, seed=7, scale=2.0)
+    q, k, v = numpy_qkv((), 24, 24, 4, 4, seed=7, scale=2.0)
     blocks = [dense_reference(q, k[s:e], v[s:e]) for s, e in block_bounds(24, 3)]
     assert np.abs(np.mean(blocks, axis=0) - dense_reference(q, k, v)).max() > 0.05
 
 
 def test_ring_block_update_on_torch_matches_numpy():
-    q, k, v = _qkv((), 6, 5, 3, 2, seed=9)
+    q, k, v = numpy_qkv((), 6, 5, 3, 2, seed=9)
     kwargs = {"q_start": 4, "k_start": 6, "offset": 0, "causal": True, "scale": 0.5}
     state_np = ring_block_update(initial_state(np.zeros(6), 2), q, k, v, **kwargs)
     tq, tk, tv = (torch.tensor(a) for a in (q, k, v))

@@ -8,7 +8,7 @@ import re
 import numpy as np
 import pytest
 import torch
-from oracles import counting
+from oracles import assert_rejected, counting
 
 from tutor_lib.attention import attention, causal_mask, softmax
 from tutor_lib.exercises import check_attention, check_causal_mask, check_softmax
@@ -16,23 +16,6 @@ from tutor_lib.exercises._core import Case, compare_arrays, run_check
 
 CHECKS = {"softmax": check_softmax, "attention": check_attention, "causal_mask": check_causal_mask}
 REFERENCE = {"softmax": softmax, "attention": attention, "causal_mask": causal_mask}
-
-
-def _assert_rejected(capsys, ok, *, case_words=()):
-    """False, a first line '✗ case i of N (...)', a final 'hint:' line, no traceback; returns line 1.
-
-    (Small 2-D arrays in the message are printed as matrices, so there may be lines in between.)
-    """
-    captured = capsys.readouterr()
-    lines = captured.out.splitlines()
-    assert ok is False
-    assert lines[0].startswith("✗ case "), captured.out
-    assert lines[-1].strip().startswith("hint:"), captured.out
-    assert sum(line.strip().startswith("hint:") for line in lines) == 1
-    assert "Traceback" not in captured.out + captured.err
-    for word in case_words:
-        assert word in lines[0], lines[0]
-    return lines[0]
 
 
 # ----------------------------------------------------------------------------- accepts the reference
@@ -61,7 +44,7 @@ def test_in_place_answer_is_accepted_and_torch_tensor_answer_is_compared(capsys)
         assert check_softmax(in_place_softmax) is True
     assert capsys.readouterr().out.startswith("✓ passed")
     assert check_softmax(torch_softmax) is False  # ... which the all-masked case catches
-    assert "NaN" in _assert_rejected(capsys, False)
+    assert "NaN" in assert_rejected(capsys, False)
 
 
 # ----------------------------------------------------------------------------- rejects wrong answers
@@ -72,7 +55,7 @@ def test_softmax_without_max_subtraction_fails_the_huge_logits_case(capsys):
 
     with np.errstate(over="ignore", invalid="ignore"):
         ok = check_softmax(naive)
-    line = _assert_rejected(capsys, ok, case_words=("1000",))
+    line = assert_rejected(capsys, ok, case_words=("1000",))
     assert "NaN" in line
 
 
@@ -82,7 +65,7 @@ def test_softmax_over_the_wrong_axis_fails(capsys):
         return e / e.sum(axis=0, keepdims=True)
 
     with np.errstate(invalid="ignore"):
-        _assert_rejected(capsys, check_softmax(wrong_axis), case_words=("(4, 5)",))
+        assert_rejected(capsys, check_softmax(wrong_axis), case_words=("(4, 5)",))
 
 
 def test_softmax_that_turns_an_all_masked_row_into_nan_fails(capsys):
@@ -91,7 +74,7 @@ def test_softmax_that_turns_an_all_masked_row_into_nan_fails(capsys):
         return e / e.sum(axis=-1, keepdims=True)
 
     with np.errstate(invalid="ignore"):
-        line = _assert_rejected(capsys, check_softmax(no_empty_row_fix))
+        line = assert_rejected(capsys, check_softmax(no_empty_row_fix))
     assert "NaN" in line
 
 
@@ -99,14 +82,14 @@ def test_attention_without_sqrt_dk_scaling_fails(capsys):
     def unscaled(q, k, v, mask=None):
         return attention(q, k, v, mask, scale=1.0)
 
-    _assert_rejected(capsys, check_attention(unscaled), case_words=("case 1 of",))
+    assert_rejected(capsys, check_attention(unscaled), case_words=("case 1 of",))
 
 
 def test_attention_that_ignores_the_mask_fails(capsys):
     def maskless(q, k, v, mask=None):
         return attention(q, k, v)
 
-    _assert_rejected(capsys, check_attention(maskless), case_words=("mask",))
+    assert_rejected(capsys, check_attention(maskless), case_words=("mask",))
 
 
 def test_attention_with_a_naive_softmax_fails_on_large_logits(capsys):
@@ -118,7 +101,7 @@ def test_attention_with_a_naive_softmax_fails_on_large_logits(capsys):
         return e / e.sum(axis=-1, keepdims=True) @ v
 
     with np.errstate(over="ignore", invalid="ignore"):
-        _assert_rejected(capsys, check_attention(naive), case_words=("large",))
+        assert_rejected(capsys, check_attention(naive), case_words=("large",))
 
 
 def test_top_left_causal_mask_fails_when_n_q_differs_from_n_k(capsys):
@@ -126,7 +109,7 @@ def test_top_left_causal_mask_fails_when_n_q_differs_from_n_k(capsys):
         return np.tril(np.ones((n_q, n_k), dtype=bool))
 
     assert np.array_equal(top_left(4, 4), causal_mask(4, 4))  # right whenever n_q == n_k ...
-    line = _assert_rejected(capsys, check_causal_mask(top_left))
+    line = assert_rejected(capsys, check_causal_mask(top_left))
     n_q, n_k = map(int, re.search(r"n_q=(\d+), n_k=(\d+)", line).groups())
     assert n_q != n_k  # ... so the failing case must be a rectangular one
 
@@ -135,7 +118,7 @@ def test_causal_mask_of_integers_fails(capsys):
     def as_ints(n_q, n_k):
         return causal_mask(n_q, n_k).astype(int)
 
-    assert "bool" in _assert_rejected(capsys, check_causal_mask(as_ints))
+    assert "bool" in assert_rejected(capsys, check_causal_mask(as_ints))
 
 
 # ----------------------------------------------------------------------------- stubs and crashes

@@ -7,7 +7,7 @@ import re
 
 import numpy as np
 import pytest
-from oracles import counting
+from oracles import assert_rejected, counting
 
 from tutor_lib import masks
 from tutor_lib.exercises import check_dilated_mask, check_receptive_field, check_tile_sparsity
@@ -17,16 +17,6 @@ CHECKS = {
     "receptive_field": (check_receptive_field, masks.receptive_field),
     "tile_sparsity": (check_tile_sparsity, masks.tile_sparsity),
 }
-
-
-def _rejected(capsys, ok) -> str:
-    out = capsys.readouterr()
-    lines = out.out.splitlines()
-    assert ok is False
-    assert lines[0].startswith("✗ case "), out.out
-    assert lines[-1].strip().startswith("hint:")
-    assert "Traceback" not in out.out + out.err
-    return lines[0]
 
 
 @pytest.mark.parametrize("name", list(CHECKS))
@@ -52,7 +42,7 @@ def test_crash_is_one_line_of_feedback(name, capsys):
     def crash(*args):
         return 1 / 0
 
-    line = _rejected(capsys, CHECKS[name][0](crash))
+    line = assert_rejected(capsys, CHECKS[name][0](crash))
     assert "ZeroDivisionError" in line
 
 
@@ -78,7 +68,7 @@ def test_crash_is_one_line_of_feedback(name, capsys):
     ],
 )
 def test_wrong_dilated_masks_fail(wrong, why, capsys):
-    _rejected(capsys, check_dilated_mask(wrong))
+    assert_rejected(capsys, check_dilated_mask(wrong))
 
 
 @pytest.mark.parametrize(
@@ -91,7 +81,7 @@ def test_wrong_dilated_masks_fail(wrong, why, capsys):
     ],
 )
 def test_wrong_receptive_fields_fail(wrong, capsys):
-    _rejected(capsys, check_receptive_field(wrong))
+    assert_rejected(capsys, check_receptive_field(wrong))
 
 
 @pytest.mark.parametrize(
@@ -105,4 +95,4 @@ def test_wrong_receptive_fields_fail(wrong, capsys):
     ],
 )
 def test_wrong_tile_sparsities_fail(wrong, capsys):
-    _rejected(capsys, check_tile_sparsity(wrong))
+    assert_rejected(capsys, check_tile_sparsity(wrong))

@@ -7,7 +7,7 @@ import re
 
 import numpy as np
 import pytest
-from oracles import counting
+from oracles import assert_rejected, counting
 
 from tutor_lib import quant
 from tutor_lib.exercises import (
@@ -21,16 +21,6 @@ CHECKS = {
     "llm_int8_matmul": (check_llm_int8_matmul, quant.llm_int8_matmul),
     "compressed_causal_mask": (check_compressed_causal_mask, quant.compressed_causal_mask),
 }
-
-
-def _rejected(capsys, ok) -> str:
-    out = capsys.readouterr()
-    lines = out.out.splitlines()
-    assert ok is False
-    assert lines[0].startswith("✗ case "), out.out
-    assert lines[-1].strip().startswith("hint:")
-    assert "Traceback" not in out.out + out.err
-    return lines[0]
 
 
 @pytest.mark.parametrize("name", list(CHECKS))
@@ -56,7 +46,7 @@ def test_crash_is_one_line_of_feedback(name, capsys):
     def crash(*args, **kwargs):
         return 1 / 0
 
-    line = _rejected(capsys, CHECKS[name][0](crash))
+    line = assert_rejected(capsys, CHECKS[name][0](crash))
     assert "ZeroDivisionError" in line
 
 
@@ -86,7 +76,7 @@ def _quantize_then(fix):
     ],
 )
 def test_wrong_quantizers_fail(wrong, why, capsys):
-    _rejected(capsys, check_quantize(wrong))
+    assert_rejected(capsys, check_quantize(wrong))
 
 
 @pytest.mark.parametrize(
@@ -100,7 +90,7 @@ def test_wrong_quantizers_fail(wrong, why, capsys):
     ],
 )
 def test_wrong_llm_int8_fail(wrong, capsys):
-    _rejected(capsys, check_llm_int8_matmul(wrong))
+    assert_rejected(capsys, check_llm_int8_matmul(wrong))
 
 
 @pytest.mark.parametrize(
@@ -114,4 +104,4 @@ def test_wrong_llm_int8_fail(wrong, capsys):
     ],
 )
 def test_wrong_compressed_causal_masks_fail(wrong, capsys):
-    _rejected(capsys, check_compressed_causal_mask(wrong))
+    assert_rejected(capsys, check_compressed_causal_mask(wrong))

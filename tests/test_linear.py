@@ -13,7 +13,7 @@ import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from oracles import assert_close_f64, dense_reference
+from oracles import assert_close_f64, dense_reference, torch_qkv
 
 from tutor_lib.linear import (
     DEFAULT_CHUNK,
@@ -37,14 +37,6 @@ from tutor_lib.linear import (
 from tutor_lib.measure import count_flops, saved_bytes
 
 SETTINGS = settings(max_examples=25, deadline=None)
-
-
-def _qkv(lead, n_q, n_k, d_k, d_v, seed, dtype=torch.float64, grad=False, sigma=1.0):
-    g = torch.Generator().manual_seed(seed)
-    shapes = [(*lead, n_q, d_k), (*lead, n_k, d_k), (*lead, n_k, d_v)]
-    out = [torch.randn(s, generator=g, dtype=dtype) for s in shapes]
-    out[0], out[1] = out[0] * sigma, out[1] * sigma
-    return [t.requires_grad_(grad) for t in out]
 
 
 def _phi_oracle(x):
@@ -81,7 +73,7 @@ def kernel_oracle(q, k, v, *, causal=False, phi=_phi_oracle):
     seed=st.integers(0, 999),
 )
 def test_linear_attention_equals_quadratic_oracle(n_q, n_k, d_k, d_v, causal, chunk, lead, seed):
-    q, k, v = _qkv(lead, n_q, n_k, d_k, d_v, seed)
+    q, k, v = torch_qkv(lead, n_q, n_k, d_k, d_v, seed)
     expected = kernel_oracle(q, k, v, causal=causal)
     out = linear_attention(q, k, v, causal=causal, chunk=chunk)
     assert out.shape == (*lead, n_q, d_v)
@@ -98,7 +90,7 @@ def test_linear_attention_equals_quadratic_oracle(n_q, n_k, d_k, d_v, causal, ch
     seed=st.integers(0, 999),
 )
 def test_recurrent_equals_chunked_equals_masked_quadratic(n_q, n_k, d_v, lead, seed):
-    q, k, v = _qkv(lead, n_q, n_k, 4, d_v, seed)
+    q, k, v = torch_qkv(lead, n_q, n_k, 4, d_v, seed)
     expected = kernel_oracle(q, k, v, causal=True)
     assert_close_f64(linear_attention_recurrent(q, k, v).numpy(), expected)
     for chunk in (1, 3, 8, max(n_q, n_k)):
@@ -106,7 +98,7 @@ def test_recurrent_equals_chunked_equals_masked_quadratic(n_q, n_k, d_v, lead, s
 
 
 def test_chunk_limits_one_chunk_and_one_token_per_chunk():
-    q, k, v = _qkv((2,), 50, 50, 8, 5, seed=3)
+    q, k, v = torch_qkv((2,), 50, 50, 8, 5, seed=3)
     one_chunk = linear_attention(q, k, v, causal=True, chunk=50)  # = tril(φQφKᵀ) V, normalized
     per_token = linear_attention(q, k, v, causal=True, chunk=1)  # = the recurrence, batched
     huge = linear_attention(q, k, v, causal=True, chunk=10_000)  # clipped to n
@@ -118,7 +110,7 @@ def test_chunk_limits_one_chunk_and_one_token_per_chunk():
 
 def test_long_causal_input_processed_in_pieces_equals_the_oracle():
     """n = 2500 > PIECE_CHUNKS · DEFAULT_CHUNK: the state is carried across pieces."""
-    q, k, v = _qkv((2,), 2500, 2500, 8, 4, seed=19)
+    q, k, v = torch_qkv((2,), 2500, 2500, 8, 4, seed=19)
     assert 2500 > PIECE_CHUNKS * DEFAULT_CHUNK
     expected = kernel_oracle(q, k, v, causal=True)
     assert_close_f64(linear_attention(q, k, v, causal=True).numpy(), expected)
@@ -129,7 +121,7 @@ def test_long_causal_input_processed_in_pieces_equals_the_oracle():
 def test_causal_differs_from_non_causal_and_last_row_agrees():
     """Negative control: causal must differ (the oracle can tell them apart); the last query sees
     every key in both, so its row is the same."""
-    q, k, v = _qkv((), 20, 20, 4, 3, seed=4)
+    q, k, v = torch_qkv((), 20, 20, 4, 3, seed=4)
     c = linear_attention(q, k, v, causal=True)
     nc = linear_attention(q, k, v)
     assert (c - nc).abs().max() > 1e-3
@@ -137,7 +129,7 @@ def test_causal_differs_from_non_causal_and_last_row_agrees():
 
 
 def test_bottom_right_causal_queries_without_keys_give_zero():
-    q, k, v = _qkv((2,), 9, 4, 3, 2, seed=5)  # queries 0 … 4 see no key
+    q, k, v = torch_qkv((2,), 9, 4, 3, 2, seed=5)  # queries 0 … 4 see no key
     out = linear_attention(q, k, v, causal=True)
     assert torch.equal(out[:, :5], torch.zeros(2, 5, 2, dtype=torch.float64))
     one = linear_attention(q[:, -1:], k, v, causal=True)  # a decode step sees every key
@@ -145,7 +137,7 @@ def test_bottom_right_causal_queries_without_keys_give_zero():
 
 
 def test_zero_normalizer_gives_zero_not_nan():
-    q, k, v = _qkv((), 6, 6, 3, 2, seed=6)
+    q, k, v = torch_qkv((), 6, 6, 3, 2, seed=6)
     out = linear_attention(-q.abs(), k, v, feature_map=torch.relu)  # φ(q) = 0 for every query
     assert torch.equal(out, torch.zeros_like(out))
     out = linear_attention(-q.abs(), k, v, causal=True, feature_map=torch.relu)
@@ -156,7 +148,7 @@ def test_custom_feature_map_with_more_features_than_dims():
     def phi(x):  # d' = 2·d_k
         return torch.cat([torch.relu(x), torch.relu(-x)], dim=-1) + 0.1
 
-    q, k, v = _qkv((2,), 11, 13, 3, 4, seed=7)
+    q, k, v = torch_qkv((2,), 11, 13, 3, 4, seed=7)
     for causal in (False, True):
         expected = kernel_oracle(q, k, v, causal=causal, phi=phi)
         assert_close_f64(
@@ -179,7 +171,7 @@ def test_elu_feature_map_is_elu_plus_one_and_positive():
 
 
 def test_gradients_equal_the_quadratic_form():
-    q, k, v = _qkv((2,), 40, 40, 4, 3, seed=8, grad=True)
+    q, k, v = torch_qkv((2,), 40, 40, 4, 3, seed=8, grad=True)
     grad_out = randn_like_out = torch.randn(
         2, 40, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(1)
     )
@@ -195,7 +187,7 @@ def test_gradients_equal_the_quadratic_form():
 
 
 def test_float32_chunked_stays_close_to_float64_at_long_n():
-    q, k, v = _qkv((1,), 4096, 4096, 16, 16, seed=9)
+    q, k, v = torch_qkv((1,), 4096, 4096, 16, 16, seed=9)
     exact = linear_attention(q, k, v, causal=True)
     approx = linear_attention(q.float(), k.float(), v.float(), causal=True).double()
     assert float((approx - exact).abs().max() / exact.abs().max()) < 1e-4
@@ -205,7 +197,7 @@ def test_float32_chunked_stays_close_to_float64_at_long_n():
 
 
 def test_step_is_the_state_update_then_the_read():
-    q, k, v = _qkv((2,), 1, 1, 3, 4, seed=10)
+    q, k, v = torch_qkv((2,), 1, 1, 3, 4, seed=10)
     q, k, v = q[:, 0], k[:, 0], v[:, 0]  # (2, 3), (2, 3), (2, 4)
     g = torch.Generator().manual_seed(2)
     s = torch.rand(2, 3, 4, generator=g, dtype=torch.float64)
@@ -220,7 +212,7 @@ def test_step_is_the_state_update_then_the_read():
 
 
 def test_decoding_with_the_state_equals_the_full_causal_forward():
-    q, k, v = _qkv((2,), 30, 30, 4, 4, seed=11)
+    q, k, v = torch_qkv((2,), 30, 30, 4, 4, seed=11)
     s, z = torch.zeros(2, 4, 4, dtype=torch.float64), torch.zeros(2, 4, dtype=torch.float64)
     outs = []
     for t in range(30):
@@ -243,7 +235,7 @@ def test_state_bytes_formula_matches_the_tensors():
 
 def test_flop_counts_match_the_associativity_model():
     for n_q, n_k, d_k, d_v in [(64, 64, 16, 16), (100, 37, 8, 5), (1, 300, 4, 4)]:
-        q, k, v = _qkv((), n_q, n_k, d_k, d_v, seed=12)
+        q, k, v = torch_qkv((), n_q, n_k, d_k, d_v, seed=12)
         model = associativity_flops(n_q, n_k, d_k, d_v)
         assert count_flops(linear_attention, q, k, v) == model["linear"]
         assert count_flops(quadratic_linear_attention, q, k, v) == model["quadratic"]
@@ -252,7 +244,7 @@ def test_flop_counts_match_the_associativity_model():
 def test_causal_flops_and_saved_bytes_grow_linearly_in_n():
     flops, saved = [], []
     for n in (1024, 2048, 4096):
-        q, k, v = _qkv((), n, n, 16, 16, seed=n, dtype=torch.float32, grad=True)
+        q, k, v = torch_qkv((), n, n, 16, 16, seed=n, dtype=torch.float32, grad=True)
         flops.append(count_flops(linear_attention, q, k, v, causal=True))
         saved.append(saved_bytes(linear_attention, q, k, v, causal=True))
     for series in (flops, saved):
@@ -260,7 +252,7 @@ def test_causal_flops_and_saved_bytes_grow_linearly_in_n():
         assert series[2] / series[1] == pytest.approx(2, rel=0.02)
     # negative control: the quadratic form keeps n×n for backward, 4x per doubling
     quad = [
-        saved_bytes(quadratic_linear_attention, *_qkv((), n, n, 16, 16, 0, grad=True))
+        saved_bytes(quadratic_linear_attention, *torch_qkv((), n, n, 16, 16, 0, grad=True))
         for n in (512, 1024)
     ]
     assert quad[1] / quad[0] > 3.5
@@ -361,7 +353,7 @@ def test_performer_features_estimate_exp_dot_without_bias(orthogonal):
 
 
 def test_performer_error_falls_like_one_over_sqrt_m():
-    q, k, v = _qkv((1,), 256, 256, 16, 16, seed=13, sigma=0.5)
+    q, k, v = torch_qkv((1,), 256, 256, 16, 16, seed=13, sigma=0.5)
     ms = [16, 64, 256, 1024]
     errors = [performer_error(q, k, v, num_features=m, seeds=range(6)).mean() for m in ms]
     assert all(a > b for a, b in zip(errors, errors[1:], strict=False)), errors
@@ -373,7 +365,7 @@ def test_performer_error_falls_like_one_over_sqrt_m():
 def test_performer_attention_is_linear_attention_on_its_features():
     """The stabilising constants cancel: equal to the quadratic form on performer_features
     (unstabilised), causal and not, with the √scale pre-scaling of q and k."""
-    q, k, v = _qkv((2,), 17, 21, 8, 3, seed=14, sigma=0.5)
+    q, k, v = torch_qkv((2,), 17, 21, 8, 3, seed=14, sigma=0.5)
     w = random_projection(32, 8, seed=3)
     root = 8**-0.25
     phi = lambda x: performer_features(x * root, w)  # noqa: E731
@@ -384,14 +376,14 @@ def test_performer_attention_is_linear_attention_on_its_features():
 
 
 def test_performer_with_many_features_approaches_softmax_attention():
-    q, k, v = _qkv((), 32, 32, 8, 8, seed=15, sigma=0.5)
+    q, k, v = torch_qkv((), 32, 32, 8, 8, seed=15, sigma=0.5)
     exact = dense_reference(q, k, v, causal=True)
     approx = performer_attention(q, k, v, num_features=8192, seed=0, causal=True).numpy()
     assert np.linalg.norm(approx - exact) / np.linalg.norm(exact) < 0.05
 
 
 def test_elu_linear_attention_is_a_different_model_from_softmax():
-    q, k, v = _qkv((), 64, 64, 16, 16, seed=16)
+    q, k, v = torch_qkv((), 64, 64, 16, 16, seed=16)
     diff = np.abs(linear_attention(q, k, v).numpy() - dense_reference(q, k, v)).max()
     assert diff > 0.1
 
@@ -409,13 +401,13 @@ def test_elu_linear_attention_is_a_different_model_from_softmax():
     seed=st.integers(0, 999),
 )
 def test_linformer_with_identity_projections_is_softmax_attention(n_q, n_k, d_k, d_v, lead, seed):
-    q, k, v = _qkv(lead, n_q, n_k, d_k, d_v, seed)
+    q, k, v = torch_qkv(lead, n_q, n_k, d_k, d_v, seed)
     eye = torch.eye(n_k, dtype=torch.float64)
     assert_close_f64(linformer_attention(q, k, v, eye, eye).numpy(), dense_reference(q, k, v))
 
 
 def test_linformer_with_projections_equals_attention_on_projected_keys():
-    q, k, v = _qkv((2,), 20, 40, 6, 3, seed=17)
+    q, k, v = torch_qkv((2,), 20, 40, 6, 3, seed=17)
     e, f = linformer_projection(8, 40, seed=0), linformer_projection(8, 40, seed=1)
     assert e.shape == (8, 40) and not torch.equal(e, f)
     expected = dense_reference(
@@ -425,7 +417,7 @@ def test_linformer_with_projections_equals_attention_on_projected_keys():
 
 
 def test_linformer_is_not_causal_a_future_value_changes_the_first_output():
-    q, k, v = _qkv((), 16, 16, 4, 4, seed=18)
+    q, k, v = torch_qkv((), 16, 16, 4, 4, seed=18)
     e, f = linformer_projection(4, 16, seed=0), linformer_projection(4, 16, seed=1)
     v2 = v.clone()
     v2[-1] += 1.0  # change only the last token

@@ -12,7 +12,7 @@ import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from oracles import assert_close_f64, dense_masked_torch, dense_reference, sdpa_reference
+from oracles import assert_close_f64, dense_masked_torch, dense_reference, sdpa_reference, torch_qkv
 from torch.nn.attention import SDPBackend, sdpa_kernel
 from torch.utils.flop_counter import FlopCounterMode
 
@@ -20,12 +20,6 @@ from tutor_lib import masks
 from tutor_lib.sparse import block_sparse_attention, default_query_block, sliding_window_attention
 
 SETTINGS = settings(max_examples=40, deadline=None)
-
-
-def _qkv(lead, n_q, n_k, d_k, d_v, seed, dtype=torch.float64, grad=False):
-    g = torch.Generator().manual_seed(seed)
-    shapes = [(*lead, n_q, d_k), (*lead, n_k, d_k), (*lead, n_k, d_v)]
-    return [torch.randn(s, generator=g, dtype=dtype, requires_grad=grad) for s in shapes]
 
 
 def _flops(fn, *args, **kwargs) -> int:
@@ -49,14 +43,14 @@ def _flops(fn, *args, **kwargs) -> int:
     seed=st.integers(0, 999),
 )
 def test_sliding_window_equals_dense_with_local_mask(n, left, right, d_k, d_v, block, lead, seed):
-    q, k, v = _qkv(lead, n, n, d_k, d_v, seed)
+    q, k, v = torch_qkv(lead, n, n, d_k, d_v, seed)
     out = sliding_window_attention(q, k, v, left=left, right=right, block=block)
     assert_close_f64(out.numpy(), dense_reference(q, k, v, masks.local_mask(n, left, right)))
 
 
 def test_sliding_window_limits_equal_full_and_causal_attention():
     n = 37
-    q, k, v = _qkv((2,), n, n, 8, 5, seed=1)
+    q, k, v = torch_qkv((2,), n, n, 8, 5, seed=1)
     full = sliding_window_attention(q, k, v, left=n - 1, right=n - 1)
     assert_close_f64(full.numpy(), sdpa_reference(q, k, v))  # window = n: plain attention
     wide = sliding_window_attention(q, k, v, left=10 * n, right=3 * n, block=8)
@@ -67,15 +61,15 @@ def test_sliding_window_limits_equal_full_and_causal_attention():
 
 @pytest.mark.parametrize("backend", [SDPBackend.MATH, SDPBackend.FLASH_ATTENTION])
 def test_sliding_window_same_with_either_sdpa_backend(backend):
-    q, k, v = _qkv((3,), 45, 45, 6, 6, seed=15)  # flash needs d_k == d_v (else SDPA uses math)
+    q, k, v = torch_qkv((3,), 45, 45, 6, 6, seed=15)  # flash needs d_k == d_v (else SDPA uses math)
     with sdpa_kernel(backend):
         out = sliding_window_attention(q, k, v, left=6, right=2, block=8)
     assert_close_f64(out.numpy(), dense_reference(q, k, v, masks.local_mask(45, 6, 2)))
 
 
 def test_sliding_window_broadcasts_leading_dims():
-    q, _, _ = _qkv((2, 3), 20, 20, 4, 4, seed=2)
-    _, k, v = _qkv((1, 3), 20, 20, 4, 4, seed=3)
+    q, _, _ = torch_qkv((2, 3), 20, 20, 4, 4, seed=2)
+    _, k, v = torch_qkv((1, 3), 20, 20, 4, 4, seed=3)
     out = sliding_window_attention(q, k, v, left=3, right=1)
     ref = dense_reference(
         q, k.expand(2, 3, 20, 4), v.expand(2, 3, 20, 4), masks.local_mask(20, 3, 1)
@@ -85,7 +79,7 @@ def test_sliding_window_broadcasts_leading_dims():
 
 def test_sliding_window_negative_control_off_by_one_is_caught():
     n, left = 30, 4
-    q, k, v = _qkv((), n, n, 4, 4, seed=4)
+    q, k, v = torch_qkv((), n, n, 4, 4, seed=4)
     out = sliding_window_attention(q, k, v, left=left, right=0).numpy()
     wrong = dense_reference(q, k, v, masks.local_mask(n, left - 1, 0))  # the "q - k < W" convention
     assert np.abs(out - wrong).max() > 1e-3
@@ -94,7 +88,7 @@ def test_sliding_window_negative_control_off_by_one_is_caught():
 @pytest.mark.parametrize("d_v", [3, 5])  # d_v = d_k = 5 runs SDPA's fused kernel, 3 its math path
 @pytest.mark.parametrize("n,left,right,block", [(1, 0, 0, None), (19, 3, 2, 4), (40, 7, 0, None)])
 def test_sliding_window_gradients_equal_dense_masked(n, left, right, block, d_v):
-    q, k, v = _qkv((2,), n, n, 5, d_v, seed=5, grad=True)
+    q, k, v = torch_qkv((2,), n, n, 5, d_v, seed=5, grad=True)
     upstream = torch.randn(
         2, n, d_v, dtype=torch.float64, generator=torch.Generator().manual_seed(6)
     )
@@ -107,7 +101,7 @@ def test_sliding_window_gradients_equal_dense_masked(n, left, right, block, d_v)
 
 
 def test_sliding_window_float32_close_to_float64():
-    q, k, v = _qkv((4,), 300, 300, 64, 64, seed=7)
+    q, k, v = torch_qkv((4,), 300, 300, 64, 64, seed=7)
     ref = sliding_window_attention(q, k, v, left=20, right=20).numpy()
     out = sliding_window_attention(q.float(), k.float(), v.float(), left=20, right=20)
     assert out.dtype == torch.float32
@@ -116,7 +110,7 @@ def test_sliding_window_float32_close_to_float64():
 
 def test_sliding_window_work_grows_linearly_dense_quadratically():
     def cost(fn, n, **kw):
-        q, k, v = _qkv((), n, n, 16, 16, seed=0, dtype=torch.float32)
+        q, k, v = torch_qkv((), n, n, 16, 16, seed=0, dtype=torch.float32)
         with sdpa_kernel(SDPBackend.MATH):  # plain matmuls, which FlopCounterMode can see
             return _flops(fn, q, k, v, **kw)
 
@@ -192,7 +186,7 @@ def test_sliding_window_32k_runs_under_a_cap_that_refuses_an_n_by_n_tensor():
 def test_block_sparse_equals_dense_with_same_mask(n_q, n_k, block, density, lead, seed):
     rng = np.random.default_rng(seed)
     mask = rng.random((n_q, n_k)) < density * rng.random((n_q, 1))  # rows of varying density
-    q, k, v = _qkv(lead, n_q, n_k, 4, 3, seed)
+    q, k, v = torch_qkv(lead, n_q, n_k, 4, 3, seed)
     out = block_sparse_attention(q, k, v, mask, block=block)
     assert_close_f64(out.numpy(), dense_reference(q, k, v, mask))
 
@@ -213,7 +207,7 @@ def test_block_sparse_equals_dense_with_same_mask(n_q, n_k, block, density, lead
     ],
 )
 def test_block_sparse_patterns_and_gradients(name, mask):
-    q, k, v = _qkv((2,), 45, 45, 6, 4, seed=8, grad=True)
+    q, k, v = torch_qkv((2,), 45, 45, 6, 4, seed=8, grad=True)
     out = block_sparse_attention(q, k, v, mask, block=8)
     assert_close_f64(
         out.detach().numpy(), dense_reference(q.detach(), k.detach(), v.detach(), mask)
@@ -232,7 +226,7 @@ def test_block_sparse_patterns_and_gradients(name, mask):
 
 
 def test_block_sparse_equals_full_attention_when_block_is_n():
-    q, k, v = _qkv((), 33, 33, 5, 5, seed=10)
+    q, k, v = torch_qkv((), 33, 33, 5, 5, seed=10)
     mask = masks.local_mask(33, 4, 2)
     assert_close_f64(
         block_sparse_attention(q, k, v, mask, block=33).numpy(), dense_reference(q, k, v, mask)
@@ -252,7 +246,7 @@ def test_block_sparse_computes_only_active_tiles(mask_name):
         "block random": masks.block_random_mask(n, block, 2, 0),
         "random": masks.random_mask(n, 2, 0),
     }[mask_name]
-    q, k, v = _qkv((), n, n, d_k, d_v, seed=11, dtype=torch.float32)
+    q, k, v = torch_qkv((), n, n, d_k, d_v, seed=11, dtype=torch.float32)
     flops = _flops(block_sparse_attention, q, k, v, mask, block=block)
     computed = (1 - masks.tile_savings(mask, block)) * n * n  # score entries in active tiles
     assert flops == round(2 * (d_k + d_v) * computed)  # QKᵀ and PV, nothing else
@@ -263,14 +257,14 @@ def test_block_sparse_negative_control_tile_mask_alone_is_wrong():
     n, block = 40, 8
     mask = masks.local_mask(n, 3, 0)
     coarse = np.repeat(np.repeat(masks.tile_mask(mask, block), block, 0), block, 1)
-    q, k, v = _qkv((), n, n, 4, 4, seed=12)
+    q, k, v = torch_qkv((), n, n, 4, 4, seed=12)
     out = block_sparse_attention(q, k, v, mask, block=block).numpy()
     assert np.abs(out - dense_reference(q, k, v, coarse)).max() > 1e-3
     assert_close_f64(out, dense_reference(q, k, v, mask))
 
 
 def test_block_sparse_accepts_torch_mask():
-    q, k, v = _qkv((), 12, 12, 3, 3, seed=13)
+    q, k, v = torch_qkv((), 12, 12, 3, 3, seed=13)
     mask = masks.causal_mask(12)
     out = block_sparse_attention(q, k, v, torch.from_numpy(mask), block=5)
     assert_close_f64(out.numpy(), dense_reference(q, k, v, mask))

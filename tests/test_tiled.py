@@ -21,6 +21,7 @@ from oracles import (
     causal_lower_right_mask,
     dense_masked_torch,
     dense_reference,
+    numpy_qkv,
     sdpa_reference,
 )
 from torch.nn.attention import SDPBackend, sdpa_kernel
@@ -61,13 +62,6 @@ shapes = st.fixed_dictionaries(
         "seed": st.integers(0, 999),
     }
 )
-
-
-def _arrays(lead, n_q, n_k, d_k, d_v, seed, scale=1.0):
-    rng = np.random.default_rng(seed)
-    return tuple(
-        rng.standard_normal((*lead, n, d)) * scale for n, d in ((n_q, d_k), (n_k, d_k), (n_k, d_v))
-    )
 
 
 def _tensors(arrays, grad=False):
@@ -162,7 +156,7 @@ def test_merge_rejects_a_state_with_and_one_without_values():
 @SETTINGS
 @given(shapes)
 def test_chunked_attention_equals_dense(p):
-    q, k, v = _arrays(p["lead"], p["n_q"], p["n_k"], p["d_k"], p["d_v"], p["seed"])
+    q, k, v = numpy_qkv(p["lead"], p["n_q"], p["n_k"], p["d_k"], p["d_v"], p["seed"])
     out = chunked_attention(
         q, k, v, query_chunk=p["block_q"], key_chunk=p["block_k"], causal=p["causal"]
     )
@@ -170,7 +164,7 @@ def test_chunked_attention_equals_dense(p):
 
 
 def test_chunked_attention_equals_sdpa_and_its_limit_is_dense_attention():
-    q, k, v = _arrays((2,), 33, 45, 8, 5, seed=3)
+    q, k, v = numpy_qkv((2,), 33, 45, 8, 5, seed=3)
     assert_close_f64(
         chunked_attention(q, k, v, query_chunk=7, key_chunk=10), sdpa_reference(q, k, v)
     )
@@ -192,7 +186,7 @@ def test_chunked_attention_broadcasts_leading_dims_and_keeps_float32():
 
 
 def test_huge_logits_stay_finite_and_exact():
-    q, k, v = _arrays((2,), 50, 50, 16, 8, seed=7, scale=1.0)
+    q, k, v = numpy_qkv((2,), 50, 50, 16, 8, seed=7, scale=1.0)
     q, k = q * 40, k * 40  # scores of a few thousand: a plain exp overflows
     with np.errstate(over="ignore", invalid="ignore"):
         naive = np.exp(q @ np.swapaxes(k, -1, -2) / 4)
@@ -226,7 +220,7 @@ def test_chunked_attention_peak_memory_is_tiles_plus_output():
 
 
 def test_naive_per_block_softmax_is_wrong_and_the_tests_notice():
-    q, k, v = _arrays((), 16, 64, 8, 8, seed=0, scale=1.5)
+    q, k, v = numpy_qkv((), 16, 64, 8, 8, seed=0, scale=1.5)
     ref = dense_reference(q, k, v)
     naive = naive_blockwise_attention(q, k, v, key_chunk=16)
     err = float(np.abs(naive - ref).max())
@@ -249,7 +243,7 @@ def slab(request, monkeypatch):
 @WAVE_SETTINGS
 @given(p=shapes)
 def test_flash_attention_equals_dense_and_its_logsumexp_is_torchs(slab, p):
-    arrays = _arrays(p["lead"], p["n_q"], p["n_k"], p["d_k"], p["d_v"], p["seed"])
+    arrays = numpy_qkv(p["lead"], p["n_q"], p["n_k"], p["d_k"], p["d_v"], p["seed"])
     out, lse = flash_attention(
         *_tensors(arrays), block_q=p["block_q"], block_k=p["block_k"], causal=p["causal"]
     )
@@ -265,7 +259,7 @@ def test_flash_attention_equals_dense_and_its_logsumexp_is_torchs(slab, p):
 
 @pytest.mark.parametrize("backend", [SDPBackend.MATH, SDPBackend.FLASH_ATTENTION])
 def test_flash_attention_equals_both_sdpa_backends_in_float64(backend):
-    arrays = _arrays((2, 3), 70, 50, 16, 16, seed=1)  # SDPA's CPU flash kernel needs d_k == d_v
+    arrays = numpy_qkv((2, 3), 70, 50, 16, 16, seed=1)  # SDPA's CPU flash kernel needs d_k == d_v
     q, k, v = _tensors(arrays)
     mask = torch.from_numpy(_causal(70, 50))  # bottom-right causal as an explicit boolean mask
     with sdpa_kernel(backend):
@@ -276,7 +270,7 @@ def test_flash_attention_equals_both_sdpa_backends_in_float64(backend):
 
 
 def test_flash_attention_equals_sdpa_in_float64_and_float32():
-    arrays = _arrays((2, 3), 70, 70, 16, 8, seed=1)
+    arrays = numpy_qkv((2, 3), 70, 70, 16, 8, seed=1)
     out, _ = flash_attention(*_tensors(arrays), block_q=16, block_k=32, causal=True)
     assert_close_f64(out.numpy(), sdpa_reference(*arrays, masks.causal_mask(70)))
     q, k, v = (torch.tensor(a, dtype=torch.float32) for a in arrays)
@@ -289,7 +283,7 @@ def test_flash_attention_equals_sdpa_in_float64_and_float32():
 
 
 def test_worker_threads_agree_with_one_thread_and_restore_the_thread_count():
-    arrays = _arrays((3, 2), 40, 33, 8, 8, seed=9)  # 6 (batch, head) rows: split over the workers
+    arrays = numpy_qkv((3, 2), 40, 33, 8, 8, seed=9)  # 6 (batch, head) rows: split over the workers
     threads = torch.get_num_threads()
     out, lse = flash_attention(*_tensors(arrays), block_q=8, block_k=8, causal=True)
     assert torch.get_num_threads() == threads
@@ -302,7 +296,7 @@ def test_worker_threads_agree_with_one_thread_and_restore_the_thread_count():
 
 
 def test_flash_attention_limits_and_half_precision():
-    arrays = _arrays((), 20, 20, 4, 4, seed=2)
+    arrays = numpy_qkv((), 20, 20, 4, 4, seed=2)
     ref = dense_reference(*arrays)
     assert_close_f64(flash_attention(*_tensors(arrays), block_q=20, block_k=20)[0].numpy(), ref)
     assert_close_f64(flash_attention(*_tensors(arrays), block_q=500, block_k=500)[0].numpy(), ref)
@@ -332,7 +326,7 @@ def test_flash_attention_does_the_dense_flops_and_saves_no_score_matrix():
 @WAVE_SETTINGS
 @given(p=shapes, lse_grad=st.booleans())
 def test_flash_backward_equals_autograd_of_the_dense_reference(slab, p, lse_grad):
-    arrays = _arrays(p["lead"], p["n_q"], p["n_k"], p["d_k"], p["d_v"], p["seed"])
+    arrays = numpy_qkv(p["lead"], p["n_q"], p["n_k"], p["d_k"], p["d_v"], p["seed"])
     blocks = {"block_q": p["block_q"], "block_k": p["block_k"], "causal": p["causal"]}
     q, k, v = _tensors(arrays, grad=True)
     allowed = _causal(p["n_q"], p["n_k"]) if p["causal"] else np.ones((p["n_q"], p["n_k"]), bool)
@@ -357,7 +351,7 @@ def test_flash_backward_equals_autograd_of_the_dense_reference(slab, p, lse_grad
 
 
 def test_autograd_wrapper_backward_through_out_and_logsumexp():
-    arrays = _arrays((2,), 30, 23, 8, 5, seed=4)
+    arrays = numpy_qkv((2,), 30, 23, 8, 5, seed=4)
     q, k, v = _tensors(arrays, grad=True)
     out, lse = flash_attention(q, k, v, block_q=8, block_k=8, causal=True)
     (out.square().sum() + lse.nan_to_num(neginf=0).sum()).backward()
