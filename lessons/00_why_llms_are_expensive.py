@@ -17,7 +17,7 @@
 # **Prerequisites:** Python and numpy; you have seen a Transformer diagram (attention + feed-forward
 # blocks). Lesson 01 explains attention itself; this lesson only counts.
 #
-# **Runtime:** about 10 s on a 2-core laptop CPU (`make report`, 9–11 s on a busy machine). No GPU, no
+# **Runtime:** about 3 s on a quiet 2-core CPU, up to 12 s on a busy one (`make report`). No GPU, no
 # downloads: a model's *size* is arithmetic on its config, so we never need its weights.
 
 # %%

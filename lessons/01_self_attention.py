@@ -12,7 +12,7 @@
 #
 # **Prerequisites:** Python, numpy broadcasting, matrix multiplication; you have seen a Transformer diagram.
 #
-# **Runtime:** about 12 s on a 2-core laptop CPU (`make report`, 8–12 s on a busy machine). No GPU, no
+# **Runtime:** about 5 s on a quiet 2-core CPU, up to 17 s on a busy one (`make report`). No GPU, no
 # downloads.
 #
 # Everything here is computed with `tutor_lib`, the small tested library next to these notebooks; its

@@ -15,7 +15,7 @@
 # **Prerequisites:** lesson 01 (attention and its cost 8nd² + 4n²d); lesson 00 helps for the numbers of
 # GPT-3.
 #
-# **Runtime:** about 15–20 s on a 2-core laptop CPU (`make report`: 12–19 s on a busy machine). No GPU, no
+# **Runtime:** about 4 s on a quiet 2-core CPU, up to 21 s on a busy one (`make report`). No GPU, no
 # downloads.
 
 # %%

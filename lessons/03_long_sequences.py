@@ -19,8 +19,8 @@
 # **Vocabulary:** *probabilities* P are the softmax outputs (lesson 01's attention weights); *weights*
 # are the model's parameter matrices (W_Q, W…). This lesson needs both words, so it keeps them apart.
 #
-# **Runtime:** about 12 s on a 2-core CPU (measured with `make report`; the timing sweeps show a
-# progress bar).
+# **Runtime:** about 8 s on a quiet 2-core CPU, up to 16 s on a busy one (`make report`). The timing
+# sweeps show a progress bar.
 
 # %%
 # %matplotlib inline

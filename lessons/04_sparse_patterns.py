@@ -20,8 +20,8 @@
 # **Prerequisites:** lesson 01 (attention, boolean masks: True = may attend) and lesson 03 (log-log
 # slopes of measured times).
 #
-# **Runtime:** about 10 s on a 2-core CPU (measured with `make report`; the timing sweep shows a
-# progress bar). No GPU, no downloads.
+# **Runtime:** about 7 s on a quiet 2-core CPU, up to 33 s on a busy one (`make report`). The timing
+# sweep shows a progress bar. No GPU, no downloads.
 
 # %%
 # %matplotlib inline

@@ -15,7 +15,8 @@
 # **Prerequisites:** lesson 01 (softmax with the max trick, attention), lesson 03 (`peak_bytes`,
 # `saved_bytes`, `count_flops`, the n × n score matrix).
 #
-# **Runtime:** about 20 s on a 2-core laptop CPU. No GPU, no downloads.
+# **Runtime:** about 7 s on a quiet 2-core CPU, up to 21 s on a busy one (`make report`). No GPU, no
+# downloads.
 
 # %%
 # %matplotlib inline

@@ -17,7 +17,8 @@
 # **Prerequisites:** lesson 01 (attention, causal masks), lesson 03 (FLOPs, log-log slopes, saved
 # bytes, the KV cache).
 #
-# **Runtime:** about 20 s on a 2-core laptop CPU. No GPU, no downloads.
+# **Runtime:** about 8 s on a quiet 2-core CPU, up to 20 s on a busy one (`make report`). No GPU, no
+# downloads.
 
 # %%
 # %matplotlib inline

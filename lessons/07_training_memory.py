@@ -16,7 +16,8 @@
 # **Prerequisites:** lesson 00 (parameters, bytes per value), lesson 01 (multi-head attention),
 # lesson 03 (what training keeps, `saved_bytes`); lesson 05 helps for FlashAttention.
 #
-# **Runtime:** about 20 s on a 2-core laptop CPU. No GPU, no downloads.
+# **Runtime:** about 5 s on a quiet 2-core CPU, up to 19 s on a busy one (`make report`). No GPU, no
+# downloads.
 
 # %%
 # %matplotlib inline

@@ -18,7 +18,8 @@
 # **Prerequisites:** lesson 00 (KV-cache bytes), lesson 01 (attention), lesson 03 (decoding reads every
 # weight once per token: it is memory-bound).
 #
-# **Runtime:** about 23 s on a 2-core laptop CPU (`make report`). No GPU, no downloads.
+# **Runtime:** about 4 s on a quiet 2-core CPU, up to 23 s on a busy one (`make report`). No GPU, no
+# downloads.
 
 # %%
 # %matplotlib inline

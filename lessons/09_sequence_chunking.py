@@ -18,8 +18,8 @@
 # **Prerequisites:** lesson 01 (attention, boolean masks), lesson 04 (mask patterns, receptive field
 # through L layers), lesson 05 (online softmax: `block_state`, `merge_partials`, `finalize`).
 #
-# **Runtime:** about 10 s on a quiet 2-core laptop CPU (`tools/lesson_report.py`), 20 s on a busy one;
-# it starts three worker processes. No GPU, no downloads.
+# **Runtime:** about 8 s on a quiet 2-core CPU, up to 20 s on a busy one (`make report`). It starts
+# three worker processes. No GPU, no downloads.
 
 # %%
 # %matplotlib inline

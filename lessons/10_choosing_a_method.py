@@ -16,8 +16,8 @@
 # decoding), 05 (exact memory-efficient attention), 06 (linear attention) and 09 (the retrieval task)
 # matter most.
 #
-# **Runtime:** about 10 s on a quiet 2-core laptop CPU (`tools/lesson_report.py`), 20 s on a busy
-# one; the measurement cell shows a progress bar. No GPU, no downloads.
+# **Runtime:** about 10 s on a quiet 2-core CPU, up to 20 s on a busy one (`make report`). The
+# measurement cell shows a progress bar. No GPU, no downloads.
 
 # %%
 # %matplotlib inline
