@@ -20,6 +20,7 @@ import numpy as np
 import torch
 
 from tutor_lib._validate import check_bool, check_int
+from tutor_lib.linear.cost_model import associativity_flops
 
 __all__ = [
     "Method",
@@ -147,7 +148,7 @@ def linear_flops(n: int, features: int, d_v: int) -> int:
     (the normalizer rides along as an extra column of V). The causal form needs the same: prefix
     sums of the same outer products, one read-out per query."""
     n, features, d_v = _sizes(n, features, d_v, ("n", "features", "d_v"))
-    return 4 * n * features * (d_v + 1)
+    return associativity_flops(n, n, features, d_v)["linear"]
 
 
 def chunked_linear_flops(n: int, features: int, d_v: int, *, chunk: int, piece: int) -> int:
