@@ -174,18 +174,9 @@ def measure_methods(
     """
     ns = _check_setup(ns, heads, d, dtype, error_rows, seed, timer, progress)
     methods, rounds = _methods(methods), _rounds(rounds, ns)
-    rates = {}
-    if any(m.backend == "torch" for m in methods):
-        rates[_dtype_name(dtype)] = matmul_rate(dtype=dtype, timer=timer)
-    if any(m.backend == "numpy" for m in methods):
-        rates["float64"] = matmul_rate(dtype=np.float64, timer=timer)
+    rates = _matmul_rates(methods, dtype, timer)
     by_name = {m.name: m for m in methods}
-    skipped = [
-        {"method": m.name, "n": n, "reason": f"n > max_n = {m.max_n}"}
-        for n in ns
-        for m in methods
-        if m.max_n is not None and n > m.max_n
-    ]
+    skipped = _above_max_n(ns, methods)
     results: dict[int, dict] = {}  # n → {method name: {"times", "memory", "error"}}
     current = None  # the inputs of the length being measured (one length alive at a time)
     steps = _schedule(ns, methods, rounds, heads, d)
@@ -207,6 +198,27 @@ def measure_methods(
         "ns": ns,
         "error_rows": error_rows,
     }
+
+
+def _matmul_rates(methods: list[Method], dtype: torch.dtype, timer) -> dict[str, float]:
+    """This machine's matmul rate in each dtype the methods run in: ``dtype`` for torch methods,
+    float64 for numpy methods (the denominator of ``matmul_fraction``)."""
+    rates = {}
+    if any(m.backend == "torch" for m in methods):
+        rates[_dtype_name(dtype)] = matmul_rate(dtype=dtype, timer=timer)
+    if any(m.backend == "numpy" for m in methods):
+        rates["float64"] = matmul_rate(dtype=np.float64, timer=timer)
+    return rates
+
+
+def _above_max_n(ns: list[int], methods: list[Method]) -> list[dict]:
+    """The skipped entries of the lengths above each method's ``max_n``."""
+    return [
+        {"method": m.name, "n": n, "reason": f"n > max_n = {m.max_n}"}
+        for n in ns
+        for m in methods
+        if m.max_n is not None and n > m.max_n
+    ]
 
 
 def _dtype_name(dtype: torch.dtype) -> str:
