@@ -141,9 +141,8 @@ def _check_scores(scores: np.ndarray, allowed, q: np.ndarray, k: np.ndarray, sca
     masked score may overflow freely: it is replaced by -inf before the softmax.
     """
     q_max, k_max = _abs_max(q), _abs_max(k)
-    if (
-        q.shape[-1] * q_max * k_max * scale < np.finfo(scores.dtype).max
-    ):  # Python floats: inf, no error
+    # the bound in Python floats: a product too large for them is inf, no error
+    if q.shape[-1] * q_max * k_max * scale < np.finfo(scores.dtype).max:
         return
     bad = ~np.isfinite(scores)
     if allowed is not None:
@@ -216,13 +215,9 @@ def multi_head_attention(
     if d_model % num_heads:
         raise ValueError(f"d_model ({d_model}) must be divisible by num_heads ({num_heads})")
     d_kv = num_kv_heads * (d_model // num_heads)  # width of K and V
+    columns = {"w_q": d_model, "w_k": d_kv, "w_v": d_kv, "w_o": d_model}  # each is (d_model, cols)
     weights = {}
-    for name, w, cols in (
-        ("w_q", w_q, d_model),
-        ("w_k", w_k, d_kv),
-        ("w_v", w_v, d_kv),
-        ("w_o", w_o, d_model),
-    ):
+    for (name, cols), w in zip(columns.items(), (w_q, w_k, w_v, w_o), strict=True):
         weights[name] = w = as_float_array(w, name, min_ndim=2)
         if w.shape != (d_model, cols):
             raise ValueError(f"{name} must have shape {(d_model, cols)}, got {w.shape}")
