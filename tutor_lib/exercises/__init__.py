@@ -1,8 +1,10 @@
 """Auto-checked exercises: ``check_<name>(your_fn)`` prints feedback and returns True/False.
 
 One module per concept module: ``exercises/<concept>.py`` checks learners' versions of functions in
-``tutor_lib/<concept>.py`` and registers their answers right below each check. The reference answers
-are the tested library functions; they are never pasted into a lesson.
+``tutor_lib/<concept>.py`` and registers their answers right below each check (a large concept
+package may be split along its modules: ``exercises/roofline.py`` and ``exercises/training.py`` for
+``tutor_lib.costs.roofline`` and ``tutor_lib.costs.training``). The reference answers are the tested
+library functions; they are never pasted into a lesson.
 """
 
 from tutor_lib.exercises.attention import (
@@ -22,13 +24,10 @@ from tutor_lib.exercises.compare import (
     check_pick_method,
 )
 from tutor_lib.exercises.costs import (
-    check_activation_bytes,
     check_attention_params,
     check_causal_crossover,
     check_crossover_length,
-    check_decode_critical_batch,
     check_kv_cache_bytes,
-    check_max_batch_size,
     check_max_cached_tokens,
     check_score_matrix_bytes,
 )
@@ -50,11 +49,13 @@ from tutor_lib.exercises.quant import (
     check_llm_int8_matmul,
     check_quantize,
 )
+from tutor_lib.exercises.roofline import check_decode_critical_batch
 from tutor_lib.exercises.tiled import (
     check_attention_backward,
     check_largest_square_tile,
     check_online_softmax_update,
 )
+from tutor_lib.exercises.training import check_activation_bytes, check_max_batch_size
 from tutor_lib.exercises.training_memory import check_reversible_inverse
 
 __all__ = [

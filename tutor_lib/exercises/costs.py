@@ -1,11 +1,11 @@
-"""Checks against ``tutor_lib.costs`` (lessons 00, 02, 03, 07): KV-cache bytes, attention parameters,
+"""Checks against ``tutor_lib.costs`` (lessons 00, 02, 03): KV-cache bytes, attention parameters,
 the longest context that fits next to the weights, the attention/FFN crossover length (plain, and
-with GQA, SwiGLU and a causal mask), score-matrix bytes, activation bytes, the largest batch that
-fits."""
+with GQA, SwiGLU and a causal mask), score-matrix bytes.
+
+The decoding roofline (``costs.roofline``) and training memory (``costs.training``) have their own
+exercise modules: ``exercises/roofline.py`` and ``exercises/training.py``."""
 
 from __future__ import annotations
-
-import math
 
 from tutor_lib.costs import (
     GPT2_SMALL,
@@ -13,16 +13,11 @@ from tutor_lib.costs import (
     GPU_80GB_BYTES,
     MISTRAL_7B_LIKE,
     ModelShape,
-    activation_bytes,
     attention_params,
     crossover_length,
-    decode_critical_batch,
-    decode_step_flops,
     kv_cache_bytes,
-    max_batch_size,
     max_cached_tokens,
     score_matrix_bytes,
-    training_budget,
     weight_bytes,
 )
 from tutor_lib.exercises._answers import register_answers
@@ -35,9 +30,6 @@ __all__ = [
     "check_crossover_length",
     "check_causal_crossover",
     "check_score_matrix_bytes",
-    "check_decode_critical_batch",
-    "check_activation_bytes",
-    "check_max_batch_size",
 ]
 
 
@@ -237,142 +229,4 @@ register_answers(
     reference=score_matrix_bytes,
     wrong=_score_bytes_one_head,
     mistake="one head only",
-)
-
-
-# -- lesson 03: the batch at which decoding turns compute-bound -----------------------------------
-
-
-def _compare_batch(got, expected) -> str | None:
-    """A batch size (an int, or a float holding one) or math.inf for "never"."""
-    if isinstance(got, bool) or not isinstance(got, (int, float)):
-        return f"returned a {type(got).__name__}, expected an int (or math.inf for 'never')"
-    if got == expected:
-        return None
-    if expected == math.inf:
-        return f"got {got:,}, but no batch makes this step compute-bound (expected math.inf)"
-    if got == math.inf:
-        return f"got math.inf, but a batch of {expected:,} is already compute-bound"
-    return f"got {got:,}, expected {expected:,}"
-
-
-def check_decode_critical_batch(fn) -> bool:
-    """Check ``fn(shape, context, flops_per_second, bytes_per_second, bytes_per_value)``: the
-    smallest batch at which one decoding step is compute-bound, or ``math.inf`` if none is."""
-    hint = (
-        "write the step's compute time and its memory time as functions of the batch b; which "
-        "bytes are read once for the whole batch, and which does every sequence bring along?"
-    )
-    never = (
-        "suppose one more sequence joins the batch: how long does its token take to compute, and "
-        "how long does it take to read what it brings along? Compare the two."
-    )
-    tiny = ModelShape(n_layers=4, d_model=256, n_heads=8, d_ff=1024, vocab_size=1000, n_kv_heads=2)
-    h100, a100, cpu = (989e12, 3.35e12), (312e12, 2.039e12), (60e9, 20e9)
-    cases = []
-    for shape, context, (rate, bandwidth), bpv in [
-        (MISTRAL_7B_LIKE, 1, h100, 2),
-        (MISTRAL_7B_LIKE, 256, h100, 2),
-        (MISTRAL_7B_LIKE, 4096, h100, 2),
-        (GPT3_175B, 1, a100, 2),
-        (MISTRAL_7B_LIKE, 4096, cpu, 2),
-        (MISTRAL_7B_LIKE, 32768, cpu, 4),
-        (tiny, 64, (1e12, 1e11), 0.5),
-        (GPT2_SMALL, 1024, (100e9, 25e9), 4),
-    ]:
-        expected = decode_critical_batch(shape, context, rate, bandwidth, bpv)
-        label = shape.name or "a tiny GQA model"
-        desc = f"{label}, context={context}, {rate:.3g} FLOP/s, {bandwidth:.3g} B/s, bytes={bpv:g}"
-        args = (shape, context, rate, bandwidth, bpv)
-        cases.append(Case(desc, args, expected, never if expected == math.inf else hint))
-    return run_check(fn, cases, compare=_compare_batch)
-
-
-def _critical_batch_weights_only(shape, context, flops_per_second, bytes_per_second, bpv=2):
-    # compute b·F₁/R = memory W/BW: the KV cache is left out
-    ratio = weight_bytes(shape, bpv) * flops_per_second / bytes_per_second
-    return max(1, math.ceil(ratio / decode_step_flops(shape, context)))
-
-
-register_answers(
-    check_decode_critical_batch,
-    reference=decode_critical_batch,
-    wrong=_critical_batch_weights_only,
-    mistake="weights only: each sequence's KV cache is not counted as memory traffic",
-)
-
-
-# -- lesson 07 -----------------------------------------------------------------------------------
-
-
-def check_activation_bytes(fn) -> bool:
-    """Check ``fn(shape, seq_len, batch)``: bytes of the activations all layers save, 16-bit, with
-    dropout, no recomputation (Korthikanti et al. 2022; shapes with d_ff = 4·d_model, no GQA)."""
-    tiny = ModelShape(n_layers=3, d_model=8, n_heads=2, d_ff=32, vocab_size=10)
-    hint = (
-        "per layer s·b·h·(34 + 5·a·s/h) bytes, h = d_model, a = n_heads; then all n_layers layers"
-    )
-    cases = []
-    for shape, s, b, extra in [
-        (tiny, 1, 1, ""),
-        (tiny, 6, 2, " (the a·s² term grows with s²)"),
-        (GPT2_SMALL, 1024, 1, ""),
-        (GPT3_175B, 2048, 1, ""),
-        (GPT3_175B, 2048, 8, " (multiply by the batch too)"),
-    ]:
-        desc = f"{shape.name or 'a tiny model'}, seq_len={s}, batch={b}"
-        cases.append(Case(desc, (shape, s, b), activation_bytes(shape, s, b), hint + extra))
-    return run_check(fn, cases, compare=compare_count)
-
-
-def _activation_bytes_one_layer(shape, seq_len, batch):
-    h, a = shape.d_model, shape.n_heads
-    return seq_len * batch * h * (34 + 5 * a * seq_len // h)
-
-
-register_answers(
-    check_activation_bytes,
-    reference=activation_bytes,
-    wrong=_activation_bytes_one_layer,
-    mistake="one layer only (forgets × n_layers)",
-)
-
-
-def check_max_batch_size(fn) -> bool:
-    """Check ``fn(shape, seq_len, budget_bytes)``: the largest batch whose training step fits in
-    ``budget_bytes``, with mixed-precision Adam and no recomputation (0 if none fits)."""
-    tiny = ModelShape(n_layers=2, d_model=8, n_heads=2, d_ff=32, vocab_size=10)
-    states = training_budget(tiny, 4, 1)["total"] - activation_bytes(tiny, 4, 1)
-    exact = states + 3 * activation_bytes(tiny, 4, 1)  # exactly 3 sequences fit
-    hint_states = (
-        "the budget pays for the model states first (16 bytes per parameter); only what is left "
-        "holds activations"
-    )
-    cases = []
-    for shape, s, budget, hint in [
-        (tiny, 4, exact, hint_states + "; a budget that fits exactly 3 sequences must give 3"),
-        (tiny, 4, exact - 1, "one byte short of 3 sequences: round down"),
-        (GPT2_SMALL, 1024, GPU_80GB_BYTES, hint_states),
-        (MISTRAL_7B_LIKE, 4096, 8 * GPU_80GB_BYTES, hint_states),
-        (
-            MISTRAL_7B_LIKE,
-            4096,
-            GPU_80GB_BYTES,
-            "when the states alone do not fit, no batch does: 0",
-        ),
-    ]:
-        desc = f"{shape.name or 'a tiny model'}, seq_len={s}, budget={budget:,} bytes"
-        cases.append(Case(desc, (shape, s, budget), max_batch_size(shape, s, budget), hint))
-    return run_check(fn, cases, compare=compare_count)
-
-
-def _batch_ignoring_states(shape, seq_len, budget_bytes):
-    return budget_bytes // activation_bytes(shape, seq_len, 1)
-
-
-register_answers(
-    check_max_batch_size,
-    reference=max_batch_size,
-    wrong=_batch_ignoring_states,
-    mistake="forgets the weights, gradients and optimizer states",
 )

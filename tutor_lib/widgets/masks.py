@@ -5,6 +5,7 @@ the token mask, the receptive field after L layers, and the tile mask; one line 
 density, keys per query, tile sparsity and the share of score FLOPs a tile-skipping kernel saves.
 Values that make no sense together (more global tokens than tokens, a summary wider than the
 stride…) are clamped and a note says so: the explorer never raises.
+The control values → mask step is :mod:`tutor_lib.widgets.mask_patterns`.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from __future__ import annotations
 import contextlib
 
 import ipywidgets as widgets
-import numpy as np
 from matplotlib.figure import Figure
 
 from tutor_lib import masks
@@ -27,41 +27,16 @@ from tutor_lib.widgets._base import (
     png_bytes,
     slider_style,
 )
+from tutor_lib.widgets.mask_patterns import (
+    PART_CONTROLS,
+    PATTERNS,
+    VISIBLE,
+    clamp_param,
+    pattern_mask,
+    pattern_summary,
+)
 
 __all__ = ["MaskExplorer", "mask_explorer", "pattern_mask", "PATTERNS", "VISIBLE"]
-
-# dropdown label → pattern key
-PATTERNS = {
-    "local window (Longformer, ±w/2)": "local",
-    "causal sliding window (Mistral)": "causal",
-    "dilated window (Longformer)": "dilated",
-    "block-diagonal chunks (Liu et al. 2018)": "block",
-    "strided (Sparse Transformer)": "strided",
-    "fixed (Sparse Transformer)": "fixed",
-    "Longformer: window + global": "longformer",
-    "BigBird: blocks (window + global + random)": "bigbird",
-    "combine: pick the parts": "combine",
-}
-
-# the pattern-specific controls each pattern shows (n, layers and tile are always shown)
-VISIBLE = {
-    "local": ("left", "right"),
-    "causal": ("left",),
-    "dilated": ("left", "right", "dilation"),
-    "block": ("block",),
-    "strided": ("stride", "causal"),
-    "fixed": ("stride", "summary", "causal"),
-    "longformer": ("left", "right", "global_tokens"),
-    "bigbird": ("block", "global_tokens", "random_blocks", "seed"),
-    "combine": ("use_window", "use_strided", "use_global", "use_random", "causal"),
-}
-# in "combine", each ticked part brings its own sliders
-PART_CONTROLS = {
-    "use_window": ("left", "right"),
-    "use_strided": ("stride",),
-    "use_global": ("global_tokens",),
-    "use_random": ("num_random", "seed"),
-}
 
 ABOUT = {
     "local": "Longformer (Beltagy et al. 2020): key j allowed iff −left ≤ j − i ≤ right; "
@@ -85,112 +60,6 @@ ABOUT = {
     "combine": "Union (|) of the ticked parts, optionally restricted to the past (& causal). "
     "Window + strided is the Sparse Transformer's merged head.",
 }
-
-
-def _window(p: dict, n: int, notes: list[str]) -> tuple[int, int]:
-    left, right = p["left"], p["right"]
-    if max(left, right) > n - 1:
-        notes.append(f"a window side > n − 1 = {n - 1} already covers the sequence: clipped")
-    return min(left, n - 1), min(right, n - 1)
-
-
-def _clamp(p: dict, key: str, top: int, notes: list[str], why: str) -> int:
-    if p[key] > top:
-        notes.append(f"{key} = {p[key]} > {why} = {top}: using {top}")
-        return top
-    return p[key]
-
-
-def _combine(p: dict, n: int, notes: list[str]) -> np.ndarray:
-    mask = np.zeros((n, n), dtype=bool)
-    if p["use_window"]:
-        mask |= masks.local_mask(n, *_window(p, n, notes))
-    if p["use_strided"]:
-        mask |= masks.strided_mask(n, _clamp(p, "stride", n, notes, "n"), causal=False)
-    if p["use_global"]:
-        mask |= masks.global_mask(n, _clamp(p, "global_tokens", n, notes, "n"))
-    if p["use_random"]:
-        mask |= masks.random_mask(n, _clamp(p, "num_random", n, notes, "n"), p["seed"])
-    if not (p["use_window"] or p["use_strided"] or p["use_global"] or p["use_random"]):
-        notes.append("no part ticked: the mask is empty")
-    return mask & masks.causal_mask(n) if p["causal"] else mask
-
-
-def _bigbird(p: dict, n: int, notes: list[str]) -> np.ndarray:
-    """BigBird's block-sparse layout: window of 3 blocks | global tokens | random key blocks."""
-    block = _clamp(p, "block", n, notes, "n")
-    blocks = -(-n // block)  # ceil(n / block)
-    random_blocks = _clamp(p, "random_blocks", blocks, notes, "the number of blocks")
-    mask = masks.block_local_mask(n, block, 1, 1)
-    mask |= masks.global_mask(n, _clamp(p, "global_tokens", n, notes, "n"))
-    return mask | masks.block_random_mask(n, block, random_blocks, p["seed"])
-
-
-def _summary(pattern: str, params: dict) -> str:
-    """The values a pattern really uses (after clamping), so that every slider shows its effect
-    even when the mask does not change (BigBird at small n is one dense block)."""
-    if pattern != "bigbird":
-        return ""
-    n = params["n"]
-    block = min(params["block"], n)
-    blocks = -(-n // block)
-    random_blocks = min(params["random_blocks"], blocks)
-    return (
-        f"{blocks} block(s) of {block} tokens, {min(params['global_tokens'], n)} global "
-        f"token(s), {random_blocks} random block(s) per query block (seed {params['seed']}) · "
-    )
-
-
-_PARAM_KEYS = frozenset(
-    {"n", "left", "right", "dilation", "block", "stride", "summary", "causal", "global_tokens"}
-    | {
-        "num_random",
-        "random_blocks",
-        "seed",
-        "use_window",
-        "use_strided",
-        "use_global",
-        "use_random",
-    }
-)
-
-
-def pattern_mask(pattern: str, params: dict) -> tuple[np.ndarray, list[str]]:
-    """(mask (n, n), notes about clamped values) for a pattern key of :data:`PATTERNS`.
-
-    ``params`` holds every control value: n, left, right, dilation, block, stride, summary, causal,
-    global_tokens, num_random, random_blocks, seed, use_window, use_strided, use_global, use_random.
-    """
-    if not isinstance(params, dict):
-        raise TypeError(f"params must be a dict of control values, got {type(params).__name__}")
-    missing = sorted(_PARAM_KEYS - set(params))
-    if missing:
-        raise ValueError(f"params is missing the control values {missing}")
-    if not isinstance(pattern, str) or pattern not in VISIBLE:
-        raise ValueError(f"pattern must be one of {sorted(VISIBLE)}, got {pattern!r}")
-    p, n, notes = params, params["n"], []
-    if pattern in ("local", "causal", "longformer"):
-        left, right = _window(p, n, notes)
-        mask = masks.local_mask(n, left, 0 if pattern == "causal" else right)
-        if pattern == "longformer":
-            mask |= masks.global_mask(n, _clamp(p, "global_tokens", n, notes, "n"))
-    elif pattern == "bigbird":
-        mask = _bigbird(p, n, notes)
-    elif pattern == "dilated":
-        mask = masks.dilated_mask(n, *_window(p, n, notes), p["dilation"])
-    elif pattern == "block":
-        mask = masks.block_mask(n, _clamp(p, "block", n, notes, "n"))
-    elif pattern == "strided":
-        mask = masks.strided_mask(n, _clamp(p, "stride", n, notes, "n"), causal=p["causal"])
-    elif pattern == "fixed":
-        stride = _clamp(p, "stride", n, notes, "n")
-        summary = _clamp(p, "summary", stride, notes, "stride")
-        mask = masks.fixed_mask(n, stride, summary, causal=p["causal"])
-    elif pattern == "combine":
-        mask = _combine(p, n, notes)
-    else:
-        raise ValueError(f"pattern must be one of {sorted(VISIBLE)}, got {pattern!r}")
-    return mask, notes
 
 
 class MaskExplorer(widgets.VBox):
@@ -297,7 +166,7 @@ class MaskExplorer(widgets.VBox):
     def _compute(self, pattern: str, params: dict) -> None:
         n = params["n"]
         self.mask, self.notes = pattern_mask(pattern, params)
-        tile = _clamp(params, "tile", n, self.notes, "n")
+        tile = clamp_param(params, "tile", n, self.notes, "n")
         self.receptive = masks.receptive_field(self.mask, params["layers"])
         self.tiles = masks.tile_mask(self.mask, tile)
         self.stats = s = masks.mask_stats(self.mask, self.receptive, tile)
@@ -316,7 +185,7 @@ class MaskExplorer(widgets.VBox):
         )
         self.image.value = png_bytes(fig)
         self.info.value = note_html(
-            _summary(pattern, params)
+            pattern_summary(pattern, params)
             + f"density {s['density']:.3f} · keys per query {s['keys_mean']:.1f} "
             f"(min {s['keys_min']}, max {s['keys_max']}) · after {params['layers']} layer(s) "
             f"{s['coverage']:.0%} of pairs connected, reach {s['reach_back']} tokens back · "

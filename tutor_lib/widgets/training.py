@@ -83,6 +83,19 @@ class TrainingMemoryExplorer(widgets.VBox):
         depth = clamp_int(depth, "n_layers", 1, MAX_DEPTH, notes)
         mixed_precision = check_bool(mixed_precision, "mixed_precision")
         self.pending_notes = notes  # shown under the first drawing
+        controls = self._build_controls(
+            preset, depth, seq_len, batch, recompute, optimizer, mixed_precision
+        )
+        self.image, self.info = image_widget(), widgets.HTML()
+        super().__init__([widgets.VBox(controls), self.image, self.info])
+        self.preset.observe(self._on_preset, names="value")
+        connect(self, controls[1:])
+        self._update()
+
+    def _build_controls(
+        self, preset, depth, seq_len, batch, recompute, optimizer, mixed_precision
+    ) -> list[widgets.Widget]:
+        """Build the controls from checked start values; return them in display order."""
         style = slider_style()
         self.preset = widgets.Dropdown(
             options=list(PRESETS), value=preset, description="model", style=style
@@ -113,8 +126,7 @@ class TrainingMemoryExplorer(widgets.VBox):
             options=list(OPTIMIZERS), value=optimizer, description="optimizer", style=style
         )
         self.mixed = widgets.Checkbox(value=mixed_precision, description="mixed precision (16-bit)")
-        self.image, self.info = image_widget(), widgets.HTML()
-        controls = [
+        return [
             self.preset,
             self.depth_slider,
             self.length_slider,
@@ -123,10 +135,6 @@ class TrainingMemoryExplorer(widgets.VBox):
             self.optimizer,
             self.mixed,
         ]
-        super().__init__([widgets.VBox(controls), self.image, self.info])
-        self.preset.observe(self._on_preset, names="value")
-        connect(self, controls[1:])
-        self._update()
 
     @guarded
     def _on_preset(self, _change=None) -> None:
