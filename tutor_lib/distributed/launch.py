@@ -111,6 +111,38 @@ def _wait(procs, logs, deadline: float, timeout: float) -> None:
         time.sleep(0.02)
 
 
+def _options(world_size, n, d, causal, dtype, seed, timeout, fail_rank, fail_how) -> dict:
+    """The checked settings of :func:`launch` (a named error for the first bad one)."""
+    world_size = check_int(world_size, "world_size", minimum=1, maximum=MAX_WORLD_SIZE)
+    n = check_int(n, "n", minimum=world_size)
+    d = check_int(d, "d", minimum=1)
+    causal = check_bool(causal, "causal")
+    if dtype not in ("float64", "float32"):
+        raise ValueError(f"dtype must be 'float64' or 'float32', got {dtype!r}")
+    seed = check_int(seed, "seed", minimum=0)
+    timeout = check_positive_float(timeout, "timeout")
+    if fail_rank is not None:
+        check_int(fail_rank, "fail_rank", minimum=0, maximum=world_size - 1)
+    if fail_how not in ("raise", "hang"):
+        raise ValueError(f"fail_how must be 'raise' or 'hang', got {fail_how!r}")
+    guard_bytes(3 * n * n * 8, f"launch(n={n})", hint="rank 0 checks against dense attention")
+    opts = dict(world_size=world_size, n=n, d=d, seed=seed, timeout=timeout, dtype=dtype)
+    opts.update(causal=causal, fail_rank=-1 if fail_rank is None else fail_rank, fail_how=fail_how)
+    return opts
+
+
+def _spawn(rank: int, port: int, opts: dict, log_path: str) -> subprocess.Popen:
+    """Start worker ``rank``, its stdout and stderr going to ``log_path``."""
+    with open(log_path, "w") as log:
+        return subprocess.Popen(
+            _command(rank, opts["world_size"], port, opts),
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # a Ctrl-C reaches the launcher only
+        )
+
+
 def launch(
     world_size: int = 4,
     n: int = 4096,
@@ -130,21 +162,8 @@ def launch(
     ``pids`` of the (finished) workers, and the settings. ``fail_rank`` / ``fail_how`` ("raise" or
     "hang") make one rank fail on purpose, to exercise the clean-up (tests and the curious).
     """
-    world_size = check_int(world_size, "world_size", minimum=1, maximum=MAX_WORLD_SIZE)
-    n = check_int(n, "n", minimum=world_size)
-    d = check_int(d, "d", minimum=1)
-    causal = check_bool(causal, "causal")
-    if dtype not in ("float64", "float32"):
-        raise ValueError(f"dtype must be 'float64' or 'float32', got {dtype!r}")
-    seed = check_int(seed, "seed", minimum=0)
-    timeout = check_positive_float(timeout, "timeout")
-    if fail_rank is not None:
-        check_int(fail_rank, "fail_rank", minimum=0, maximum=world_size - 1)
-    if fail_how not in ("raise", "hang"):
-        raise ValueError(f"fail_how must be 'raise' or 'hang', got {fail_how!r}")
-    guard_bytes(3 * n * n * 8, f"launch(n={n})", hint="rank 0 checks against dense attention")
-    opts = dict(n=n, d=d, seed=seed, timeout=timeout, dtype=dtype, causal=causal)
-    opts.update(fail_rank=-1 if fail_rank is None else fail_rank, fail_how=fail_how)
+    opts = _options(world_size, n, d, causal, dtype, seed, timeout, fail_rank, fail_how)
+    timeout = opts["timeout"]
     store = dist.TCPStore(
         "127.0.0.1",
         0,
@@ -154,24 +173,15 @@ def launch(
     )
     procs: list[subprocess.Popen] = []
     with tempfile.TemporaryDirectory(prefix="ring-") as tmp:
-        logs = [os.path.join(tmp, f"rank{r}.log") for r in range(world_size)]
+        logs = [os.path.join(tmp, f"rank{r}.log") for r in range(opts["world_size"])]
         try:
-            for rank in range(world_size):
-                with open(logs[rank], "w") as log:
-                    procs.append(
-                        subprocess.Popen(
-                            _command(rank, world_size, store.port, opts),
-                            stdin=subprocess.DEVNULL,
-                            stdout=log,
-                            stderr=subprocess.STDOUT,
-                            start_new_session=True,  # a Ctrl-C reaches the launcher only
-                        )
-                    )
+            for rank, log_path in enumerate(logs):  # one at a time, so `finally` stops every
+                procs.append(_spawn(rank, store.port, opts, log_path))  # worker already started
             _wait(procs, logs, time.monotonic() + timeout, timeout)
         finally:
             _stop_all(procs)
     result = json.loads(store.get("result"))
-    result.update(world_size=world_size, n=n, d=d, causal=causal, dtype=dtype)
+    result.update({key: opts[key] for key in ("world_size", "n", "d", "causal", "dtype")})
     result["pids"] = [p.pid for p in procs]
     return result
 

@@ -28,12 +28,40 @@ def _nbytes(t: torch.Tensor) -> int:
     return t.nelement() * t.element_size()
 
 
+def _require_process_group() -> None:
+    if not dist.is_available() or not dist.is_initialized():
+        raise RuntimeError(
+            "ring_attention needs an initialised torch.distributed process group "
+            "(tutor_lib.distributed.launch starts one)"
+        )
+
+
 def _block_lengths(n_q: int, n_k: int) -> list[tuple[int, int]]:
     """(n_q, n_k) of every rank's blocks, in rank order (one all_gather)."""
     mine = torch.tensor([n_q, n_k], dtype=torch.int64)
     every = [torch.zeros(2, dtype=torch.int64) for _ in range(dist.get_world_size())]
     dist.all_gather(every, mine)
     return [(int(t[0]), int(t[1])) for t in every]
+
+
+def _positions(lengths: list[tuple[int, int]]) -> tuple[list[int], list[int], int]:
+    """(first query of each rank, first key of each rank, n_k − n_q) over the whole sequence."""
+    q_starts = [sum(nq for nq, _ in lengths[:r]) for r in range(len(lengths))]
+    k_starts = [sum(nk for _, nk in lengths[:r]) for r in range(len(lengths))]
+    offset = sum(nk for _, nk in lengths) - sum(nq for nq, _ in lengths)  # n_k − n_q
+    return q_starts, k_starts, offset
+
+
+def _pass_on(current: torch.Tensor, rows: int) -> tuple[list, torch.Tensor]:
+    """Post a non-blocking send of ``current`` (..., b_k, d_k + d_v) to rank + 1 and a receive of
+    the previous rank's block (``rows`` keys) from rank − 1 → (requests, incoming buffer)."""
+    rank, size = dist.get_rank(), dist.get_world_size()
+    incoming = torch.empty((*current.shape[:-2], rows, current.shape[-1]), dtype=current.dtype)
+    requests = [
+        dist.isend(current, (rank + 1) % size),
+        dist.irecv(incoming, (rank - 1) % size),
+    ]
+    return requests, incoming
 
 
 def ring_attention(
@@ -54,21 +82,15 @@ def ring_attention(
     the one arriving), ``blocks_computed`` (blocks not skipped under ``causal``) and ``steps``.
     ``causal`` is bottom-right over the whole sequence. Every rank must call it (it communicates).
     """
-    if not dist.is_available() or not dist.is_initialized():
-        raise RuntimeError(
-            "ring_attention needs an initialised torch.distributed process group "
-            "(tutor_lib.distributed.launch starts one)"
-        )
+    _require_process_group()
     q, k, v = as_qkv_tensors(q, k, v)
     causal = check_bool(causal, "causal")
     return_stats = check_bool(return_stats, "return_stats")
     rank, size = dist.get_rank(), dist.get_world_size()
-    d_k, lead = q.shape[-1], q.shape[:-2]
+    d_k = q.shape[-1]
     scale = default_scale(scale, d_k)
     lengths = _block_lengths(q.shape[-2], k.shape[-2])
-    q_starts = [sum(nq for nq, _ in lengths[:r]) for r in range(size)]
-    k_starts = [sum(nk for _, nk in lengths[:r]) for r in range(size)]
-    offset = sum(nk for _, nk in lengths) - sum(nq for nq, _ in lengths)  # n_k − n_q
+    q_starts, k_starts, offset = _positions(lengths)
     current = torch.cat([k, v], dim=-1).contiguous()  # K/V travel together   (..., b_k, d_k + d_v)
     state = initial_state(torch.zeros(q.shape[:-1], dtype=q.dtype), v.shape[-1])
     peak, computed = 0, 0
@@ -76,12 +98,7 @@ def ring_attention(
         block = (rank - step) % size  # the block this rank holds now (it came from rank − step)
         requests, incoming = [], None
         if step < size - 1:  # pass it on while computing: send to rank + 1, receive from rank − 1
-            rows = lengths[(rank - step - 1) % size][1]
-            incoming = torch.empty((*lead, rows, current.shape[-1]), dtype=current.dtype)
-            requests = [
-                dist.isend(current, (rank + 1) % size),
-                dist.irecv(incoming, (rank - 1) % size),
-            ]
+            requests, incoming = _pass_on(current, lengths[(rank - step - 1) % size][1])
         peak = max(peak, _nbytes(current) + (0 if incoming is None else _nbytes(incoming)))
         before = state
         state = ring_block_update(

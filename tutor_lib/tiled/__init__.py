@@ -7,6 +7,8 @@
   O(query_chunk · key_chunk) memory, and the naive per-block softmax that is wrong;
 * :mod:`tutor_lib.tiled.flash` (torch): ``flash_attention`` → (out, logsumexp), its backward pass by
   recomputation from the logsumexp, and autograd support;
+* :mod:`tutor_lib.tiled.schedule`: the tile schedule (which tiles each query block visits; the causal
+  skip), shared by ``flash_attention`` and the lesson's tile widget;
 * :mod:`tutor_lib.tiled.io_model`: FlashAttention's IO model (HBM accesses vs on-chip memory M).
 
 Everything here equals dense softmax attention (``tutor_lib.attention.attention``) up to rounding:
@@ -14,7 +16,7 @@ these methods save memory and memory traffic, not FLOPs.
 """
 
 from tutor_lib.tiled.chunked import chunked_attention, naive_blockwise_attention
-from tutor_lib.tiled.flash import flash_attention, flash_attention_backward, tiles_visited
+from tutor_lib.tiled.flash import flash_attention, flash_attention_backward
 from tutor_lib.tiled.io_model import (
     flash_block_sizes,
     flash_hbm_accesses,
@@ -30,6 +32,7 @@ from tutor_lib.tiled.online import (
     online_softmax_states,
     online_softmax_update,
 )
+from tutor_lib.tiled.schedule import tiles_visited
 
 __all__ = [
     "block_state",

@@ -32,15 +32,15 @@ from __future__ import annotations
 import math
 from concurrent.futures import ThreadPoolExecutor
 
-import numpy as np
 import torch
 
 from tutor_lib._validate import check_bool, check_int
 from tutor_lib.costs import MIB
 from tutor_lib.limits import guard_bytes
+from tutor_lib.tiled.schedule import wave_steps
 from tutor_lib.torch_ops import as_qkv_tensors, check_tensor, default_scale
 
-__all__ = ["flash_attention", "flash_attention_backward", "tiles_visited"]
+__all__ = ["flash_attention", "flash_attention_backward"]
 
 
 # Bytes of scores one step may hold per torch thread: a CPU core's L2 cache (1–2 MiB) plays the role
@@ -50,53 +50,13 @@ SLAB_BYTES = 2 * MIB
 LOG2_E, LN_2 = 1 / math.log(2), math.log(2)
 
 
-def _key_blocks(n_q: int, n_k: int, block_q: int, block_k: int, causal: bool):
-    """For each key block: (k0, k1, r0, r_diag). Rows ≥ r0 (whole query blocks) see some of the
-    block; rows in [r0, r_diag) hold tiles that cross the diagonal and need the causal mask."""
-    offset = n_k - n_q  # query i sees keys j <= i + offset
-    for k0 in range(0, n_k, block_k):
-        k1 = min(k0 + block_k, n_k)
-        if not causal:
-            yield k0, k1, 0, 0
-            continue
-        first = max(0, k0 - offset)  # first query that sees key k0
-        if first >= n_q:
-            return  # this key block and all later ones are in every query's future
-        r0 = first // block_q * block_q
-        r_diag = min(n_q, -(-max(0, k1 - 1 - offset) // block_q) * block_q)  # sees all of it
-        yield k0, k1, r0, max(r0, r_diag)
-
-
 def _steps(n_q, n_k, batch, block_q, block_k, causal, itemsize):
-    """The schedule: (w0, w1, s0, d1, k0, k1) per step, wave by wave. A wave is a run of whole
-    query blocks [w0, w1) whose score slab (batch × rows × block_k) fits in SLAB_BYTES; within it,
-    rows [s0, w1) see key block [k0, k1) and rows [s0, d1) need the causal mask."""
+    """The schedule (:func:`tutor_lib.tiled.schedule.wave_steps`) with waves of as many whole query
+    blocks as keep their score slab (batch × rows × block_k) within SLAB_BYTES per torch thread."""
     per_row = batch * block_k * itemsize
     slab = SLAB_BYTES * torch.get_num_threads()
     rows = max(block_q, slab // per_row // block_q * block_q)
-    blocks = list(_key_blocks(n_q, n_k, block_q, block_k, causal))
-    for w0 in range(0, n_q, rows):
-        w1 = min(w0 + rows, n_q)
-        for k0, k1, r0, r_diag in blocks:
-            s0 = max(w0, r0)
-            if s0 < w1:
-                yield w0, w1, s0, min(w1, max(s0, r_diag)), k0, k1
-
-
-def tiles_visited(n_q: int, n_k: int, block_q: int, block_k: int, causal: bool = False):
-    """Boolean (tiles along queries, tiles along keys) grid: True where a tile is computed.
-
-    Without ``causal`` every tile is; with it, tiles entirely in the future are skipped
-    (bottom-right aligned causal mask).
-    """
-    n_q, n_k = check_int(n_q, "n_q", minimum=1), check_int(n_k, "n_k", minimum=1)
-    block_q = check_int(block_q, "block_q", minimum=1)
-    block_k = check_int(block_k, "block_k", minimum=1)
-    causal = check_bool(causal, "causal")
-    grid = np.zeros((-(-n_q // block_q), -(-n_k // block_k)), dtype=bool)
-    for k0, _, r0, _ in _key_blocks(n_q, n_k, block_q, block_k, causal):
-        grid[r0 // block_q :, k0 // block_k] = True
-    return grid
+    return wave_steps(n_q, n_k, block_q, block_k, causal, rows)
 
 
 def _scores(q_scaled, k_t, s0, w1, d1, k0, k1, offset):
