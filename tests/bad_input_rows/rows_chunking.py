@@ -56,13 +56,13 @@ ROWS = [
     error(chunked_local_attention, "q", K, V, 2, raises=TypeError, name="q", why="a string"),
     error(
         chunked_local_attention,
-        np.ones((1, 2**17, 1)),
-        np.ones((1, 2**17, 1)),
-        np.ones((1, 2**17, 2**13)),
+        np.ones((2**14, 1, 4, 1)),  # small inputs whose batch dimensions broadcast to 2^28:
+        np.ones((1, 4, 1)),  # (2^14, 2^14, 4, 1) outputs, 8 GiB (104 GiB with the scores)
+        np.ones((1, 2**14, 4, 1)),
         4,
         raises=TooLargeError,
         name="chunked_local_attention",
-        why="an output of 8 GiB",
+        why="an output of 8 GiB from 1 MiB of inputs",
     ),
     result(chunked_local_attention, Q, K, V, 100, check=_finite, why="chunk > n"),
     error(overlapping_chunk_attention, Q, K, V, 2, -1, name="overlap", why="negative overlap"),
